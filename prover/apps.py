@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ProverConfig(AppConfig):
+    name = "prover"
+    verbose_name = "Prover"

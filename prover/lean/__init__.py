@@ -1,0 +1,1 @@
+"""Pantograph protocol client, REPL worker process and pool. No Django."""

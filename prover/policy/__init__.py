@@ -1,0 +1,1 @@
+"""SGLang-compatible policy client, prompt formats and tactic extraction. No Django."""

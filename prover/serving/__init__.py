@@ -1,0 +1,1 @@
+"""Local inference server speaking SGLang /generate and /encode over transformers. No Django."""

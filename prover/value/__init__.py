@@ -1,0 +1,1 @@
+"""Energy-based value model: GoalConditionedEnergyHead, encoder client, batch scorer. No Django."""

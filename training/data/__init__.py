@@ -1,0 +1,1 @@
+"""Dataset parsing (benchmark and proof formats), the sorry filter, theorem-name splits, SFT formatting. No Django."""
