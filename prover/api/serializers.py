@@ -1,0 +1,72 @@
+from rest_framework import serializers
+
+from training.data.formats import FORMATS
+
+from ..models import Dataset, Run, Theorem, TheoremResult
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    theorem_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Dataset
+        fields = [
+            "id", "name", "source", "licence", "lean_version", "mathlib_version", "format", "notes",
+            "created_at", "theorem_count",
+        ]
+
+
+class DatasetImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The data file (JSON or JSONL, UTF-8).")
+    format = serializers.ChoiceField(choices=["auto", *FORMATS], default="auto")
+    name = serializers.CharField(max_length=200)
+    source = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    licence = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    lean_version = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    mathlib_version = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DatasetImportResultSerializer(serializers.Serializer):
+    dataset = DatasetSerializer()
+    theorems = serializers.IntegerField()
+    proofs = serializers.IntegerField()
+    flagged = serializers.ListField(child=serializers.CharField())
+    rejected = serializers.ListField(child=serializers.DictField())
+    message = serializers.CharField()
+
+
+class TheoremSerializer(serializers.ModelSerializer):
+    dataset = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = Theorem
+        fields = [
+            "id", "dataset", "name", "split", "statement", "formal_statement", "header", "informal_statement",
+            "informal_proof", "content_hash", "flagged", "flag_reason",
+        ]
+
+
+class RunSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    dataset = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = Run
+        fields = [
+            "id", "kind", "name", "status", "dataset", "config", "versions", "owner", "cloned_from", "error",
+            "created_at", "started_at", "finished_at", "theorems_total", "theorems_done", "theorems_proved",
+            "nodes_expanded", "tokens", "lean_ms", "generate_ms", "ebm_ms",
+        ]
+
+
+class TheoremResultSerializer(serializers.ModelSerializer):
+    theorem_name = serializers.CharField(source="theorem.name", read_only=True)
+
+    class Meta:
+        model = TheoremResult
+        fields = [
+            "id", "run", "theorem", "theorem_name", "status", "failure_reason", "error", "proof", "proof_tactics",
+            "nodes_expanded", "total_states", "max_depth", "tokens", "wall_ms", "lean_ms", "generate_ms", "ebm_ms",
+            "stats", "started_at", "finished_at",
+        ]

@@ -1,0 +1,140 @@
+from django.db.models import Count
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from training.data.errors import DataFileError
+from training.data.formats import guess_format
+
+from ..models import Dataset, Run, Theorem, TheoremResult
+from ..services import ServiceError, import_dataset
+from .serializers import (
+    DatasetImportResultSerializer,
+    DatasetImportSerializer,
+    DatasetSerializer,
+    RunSerializer,
+    TheoremResultSerializer,
+    TheoremSerializer,
+)
+
+
+def read_upload(upload) -> str:
+    """An uploaded data file as text; a file that is not UTF-8 is a clear error, not a crash."""
+    try:
+        return upload.read().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ServiceError(f"{upload.name}: not UTF-8 text (byte {exc.start})", field="file") from None
+
+
+def service_error_response(exc: ServiceError) -> ValidationError:
+    return ValidationError({exc.field or "non_field_errors": [exc.message]})
+
+
+class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = DatasetSerializer
+    queryset = Dataset.objects.annotate(theorem_count=Count("theorems")).order_by("name")
+
+    @extend_schema(
+        request={"multipart/form-data": DatasetImportSerializer},
+        responses={201: DatasetImportResultSerializer},
+        description="Import a data file as a new dataset, all or nothing. Needs the researcher role.",
+    )
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
+    def import_file(self, request):
+        form = DatasetImportSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        upload = data["file"]
+        try:
+            text = read_upload(upload)
+            file_format = data["format"] if data["format"] != "auto" else guess_format(upload.name, text)
+            summary = import_dataset(
+                name=data["name"], text=text, format=file_format, path=upload.name, source=data["source"],
+                licence=data["licence"], lean_version=data["lean_version"],
+                mathlib_version=data["mathlib_version"], notes=data["notes"], user=request.user,
+            )
+        except DataFileError as exc:
+            raise ValidationError({"file": [str(exc)]}) from None
+        except ServiceError as exc:
+            raise service_error_response(exc) from None
+        dataset = Dataset.objects.annotate(theorem_count=Count("theorems")).get(pk=summary.dataset.pk)
+        body = {
+            "dataset": DatasetSerializer(dataset).data,
+            "theorems": summary.theorems,
+            "proofs": summary.proofs,
+            "flagged": summary.flagged,
+            "rejected": [{"name": n, "line": line, "reason": why} for n, line, why in summary.rejected],
+            "message": summary.describe(),
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("dataset", OpenApiTypes.STR, description="Dataset name or id."),
+            OpenApiParameter("split", OpenApiTypes.STR, description="Split, e.g. test or valid."),
+            OpenApiParameter("name", OpenApiTypes.STR, description="Substring of the theorem name."),
+            OpenApiParameter("flagged", OpenApiTypes.BOOL, description="Only flagged (known-wrong) statements."),
+        ]
+    )
+)
+class TheoremViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = TheoremSerializer
+
+    def get_queryset(self):
+        queryset = Theorem.objects.select_related("dataset").order_by("dataset__name", "name")
+        params = self.request.query_params
+        if dataset := params.get("dataset"):
+            queryset = queryset.filter(dataset_id=int(dataset)) if dataset.isdigit() else queryset.filter(
+                dataset__name=dataset
+            )
+        if split := params.get("split"):
+            queryset = queryset.filter(split=split)
+        if name := params.get("name"):
+            queryset = queryset.filter(name__icontains=name)
+        if params.get("flagged") in ("1", "true", "True"):
+            queryset = queryset.filter(flagged=True)
+        return queryset
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[OpenApiParameter("status", OpenApiTypes.STR, description="Run status.")])
+)
+class RunViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = RunSerializer
+
+    def get_queryset(self):
+        queryset = Run.objects.select_related("owner", "dataset")
+        if run_status := self.request.query_params.get("status"):
+            queryset = queryset.filter(status=run_status)
+        return queryset
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("run", OpenApiTypes.INT, description="Run id."),
+            OpenApiParameter("theorem", OpenApiTypes.INT, description="Theorem id (its history across runs)."),
+            OpenApiParameter("status", OpenApiTypes.STR, description="proved, failed, error, ..."),
+        ]
+    )
+)
+class TheoremResultViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = TheoremResultSerializer
+
+    def get_queryset(self):
+        queryset = TheoremResult.objects.select_related("theorem").order_by("run_id", "theorem__name")
+        params = self.request.query_params
+        for key in ("run", "theorem"):
+            if value := params.get(key):
+                if not value.isdigit():
+                    raise ValidationError({key: [f"must be an integer id, got {value!r}"]})
+                queryset = queryset.filter(**{f"{key}_id": int(value)})
+        if result_status := params.get("status"):
+            queryset = queryset.filter(status=result_status)
+        return queryset

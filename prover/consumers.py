@@ -1,0 +1,38 @@
+"""Websocket consumers. HealthConsumer is the service's heartbeat channel: workers and tasks announce
+themselves on group `health` and every open dashboard hears it; it also proves the websocket path end to end."""
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from .roles import can_view
+
+HEALTH_GROUP = "health"
+
+
+class HealthConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if not await _can_view(user):
+            await self.close(code=4403)
+            return
+        await self.channel_layer.group_add(HEALTH_GROUP, self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "hello", "user": user.get_username()})
+
+    async def disconnect(self, code: int) -> None:
+        await self.channel_layer.group_discard(HEALTH_GROUP, self.channel_name)
+
+    async def receive_json(self, content: dict, **kwargs) -> None:
+        if content.get("type") == "ping":
+            await self.send_json({"type": "pong", "echo": content.get("echo")})
+        else:
+            await self.send_json({"type": "error", "message": f"unknown message type {content.get('type')!r}"})
+
+    async def health_event(self, event: dict) -> None:
+        """A message sent to group `health` with type `health.event`: forwarded to the browser as is."""
+        await self.send_json({"type": "event", "payload": event.get("payload", {})})
+
+
+async def _can_view(user) -> bool:
+    from channels.db import database_sync_to_async
+
+    return await database_sync_to_async(can_view)(user)

@@ -1,0 +1,211 @@
+"""What the service stores: datasets of theorems, runs over them, per-theorem results and the proof trees."""
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Dataset(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    source = models.CharField(max_length=500, blank=True, help_text="Where the file came from (repository, commit).")
+    licence = models.CharField(max_length=200, blank=True)
+    lean_version = models.CharField(max_length=100, blank=True, help_text="e.g. v4.24.0; runs check it.")
+    mathlib_version = models.CharField(max_length=100, blank=True)
+    format = models.CharField(max_length=40, blank=True, help_text="The importer format it was read with.")
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def statement_hash(statement: str) -> str:
+    """Content hash of a statement, whitespace-insensitive: the same problem in two datasets hashes alike."""
+    return hashlib.sha256(" ".join(statement.split()).encode()).hexdigest()
+
+
+class Theorem(models.Model):
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="theorems")
+    name = models.CharField(max_length=300)
+    split = models.CharField(max_length=40, blank=True)
+    statement = models.TextField(help_text="The closed expression given to Lean's goal.start.")
+    formal_statement = models.TextField(blank=True, help_text="The full `theorem … :=` declaration, where known.")
+    header = models.TextField(blank=True)
+    informal_statement = models.TextField(blank=True)
+    informal_proof = models.TextField(blank=True)
+    content_hash = models.CharField(max_length=64, db_index=True)
+    flagged = models.BooleanField(default=False)
+    flag_reason = models.CharField(max_length=500, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["dataset_id", "name"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "name"], name="theorem_unique_name_per_dataset")]
+        indexes = [models.Index(fields=["dataset", "split", "name"], name="theorem_dataset_split")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class KnownProof(models.Model):
+    """A complete proof released by some prover, kept for replay checks and SFT data."""
+
+    theorem = models.ForeignKey(Theorem, on_delete=models.CASCADE, related_name="known_proofs")
+    proof = models.TextField()
+    source = models.CharField(max_length=500, blank=True)
+    lean_version = models.CharField(max_length=200, blank=True)
+    full_code = models.TextField(blank=True)
+    tactics = models.JSONField(default=list, blank=True)
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+# The state machine: a run only moves forward, and a finished run never changes again.
+RUN_TRANSITIONS: dict[str, frozenset[str]] = {
+    RunStatus.QUEUED: frozenset({RunStatus.RUNNING, RunStatus.FAILED, RunStatus.CANCELLED}),
+    RunStatus.RUNNING: frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}),
+    RunStatus.SUCCEEDED: frozenset(),
+    RunStatus.FAILED: frozenset(),
+    RunStatus.CANCELLED: frozenset(),
+}
+FINISHED = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})
+
+
+class RunKind(models.TextChoices):
+    EVAL = "eval"
+    SEARCH = "search"
+
+
+class Run(models.Model):
+    kind = models.CharField(max_length=20, choices=RunKind.choices, default=RunKind.EVAL)
+    name = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
+    dataset = models.ForeignKey(Dataset, null=True, blank=True, on_delete=models.PROTECT, related_name="runs")
+    config = models.JSONField(default=dict, help_text="The full validated configuration the run was launched with.")
+    versions = models.JSONField(default=dict, help_text="Versions of every component the run used.")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    cloned_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
+    error = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Counters, updated as theorems finish, so list pages never aggregate the node table.
+    theorems_total = models.PositiveIntegerField(default=0)
+    theorems_done = models.PositiveIntegerField(default=0)
+    theorems_proved = models.PositiveIntegerField(default=0)
+    nodes_expanded = models.PositiveBigIntegerField(default=0)
+    tokens = models.PositiveBigIntegerField(default=0)
+    lean_ms = models.PositiveBigIntegerField(default=0)
+    generate_ms = models.PositiveBigIntegerField(default=0)
+    ebm_ms = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name or f"run {self.pk}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+
+class TheoremResult(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        PROVED = "proved"
+        FAILED = "failed"
+        ERROR = "error"
+        CANCELLED = "cancelled"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="results")
+    theorem = models.ForeignKey(Theorem, on_delete=models.PROTECT, related_name="results")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    failure_reason = models.CharField(max_length=40, blank=True)
+    error = models.TextField(blank=True)
+    proof = models.TextField(blank=True, help_text="The whole proof text, re-checked in a fresh REPL.")
+    proof_tactics = models.JSONField(default=list, blank=True)
+    nodes_expanded = models.PositiveIntegerField(default=0)
+    total_states = models.PositiveIntegerField(default=0)
+    max_depth = models.PositiveIntegerField(default=0)
+    tokens = models.PositiveBigIntegerField(default=0)
+    wall_ms = models.PositiveBigIntegerField(default=0)
+    lean_ms = models.PositiveBigIntegerField(default=0)
+    generate_ms = models.PositiveBigIntegerField(default=0)
+    ebm_ms = models.PositiveBigIntegerField(default=0)
+    stats = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run_id", "theorem__name"]
+        constraints = [models.UniqueConstraint(fields=["run", "theorem"], name="result_unique_theorem_per_run")]
+        indexes = [models.Index(fields=["theorem", "run"], name="result_theorem_history")]
+
+
+class ProofNode(models.Model):
+    """One proof state of a search tree. `node_id` is the engine's id, unique within (run, theorem)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        PROVED = "proved"
+        FAILED = "failed"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="nodes")
+    theorem = models.ForeignKey(Theorem, on_delete=models.CASCADE, related_name="nodes")
+    node_id = models.PositiveIntegerField()
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    parent_node_id = models.PositiveIntegerField(null=True, blank=True)
+    tactic = models.TextField(blank=True)
+    goal_text = models.TextField(blank=True)
+    goal_hash = models.CharField(max_length=64, blank=True)
+    depth = models.PositiveIntegerField(default=0)
+    log_prob = models.FloatField(null=True, blank=True)
+    energy = models.FloatField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    is_terminal = models.BooleanField(default=False)
+    expansion_order = models.PositiveIntegerField(null=True, blank=True)
+    merged_count = models.PositiveIntegerField(default=0, help_text="Other edges that reached this same state.")
+    lean_ms = models.FloatField(default=0)
+    generate_ms = models.FloatField(default=0)
+    error = models.TextField(blank=True, help_text="Lean's message for a failed tactic.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["run_id", "theorem_id", "node_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "theorem", "node_id"], name="node_unique_id_per_tree"),
+        ]
+        indexes = [
+            models.Index(fields=["run", "theorem", "parent_node_id"], name="node_tree_children"),
+            models.Index(fields=["run", "theorem", "expansion_order"], name="node_tree_expansion"),
+            models.Index(fields=["goal_hash"], name="node_goal_hash"),
+        ]
+
+
+class RunMetric(models.Model):
+    """A time series point of a run (nodes/s, pool health, ...), for the live counters and comparisons."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="metrics")
+    name = models.CharField(max_length=100)
+    step = models.PositiveBigIntegerField(default=0)
+    value = models.FloatField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["run_id", "name", "step"]
+        indexes = [models.Index(fields=["run", "name", "step"], name="metric_series")]

@@ -1,0 +1,11 @@
+"""Service functions: the only way views, API endpoints, admin actions, commands and tasks change state.
+
+Keyword-only, one per action. They validate, write atomically and raise ServiceError with a message a
+user can act on.
+"""
+
+from .datasets import ImportSummary, import_dataset
+from .errors import ServiceError
+from .runs import InvalidTransition, transition_run
+
+__all__ = ["ImportSummary", "InvalidTransition", "ServiceError", "import_dataset", "transition_run"]

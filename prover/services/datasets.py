@@ -1,0 +1,120 @@
+"""Importing a data file as a Dataset: the one path used by the admin, `manage.py import_dataset` and the API."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from training.data.errors import DataFileError
+from training.data.formats import parse_data_file
+from training.data.known_issues import known_issue
+
+from ..models import Dataset, KnownProof, Theorem, statement_hash
+from .errors import ServiceError
+
+BATCH = 2000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ImportSummary:
+    dataset: Dataset
+    theorems: int
+    proofs: int
+    flagged: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, int, str]] = field(default_factory=list)
+
+    def describe(self) -> str:
+        parts = [f'imported {self.theorems} theorems into "{self.dataset.name}"']
+        if self.proofs:
+            parts.append(f"{self.proofs} known proofs")
+        if self.flagged:
+            parts.append(f"{len(self.flagged)} flagged as known-wrong ({', '.join(self.flagged)})")
+        if self.rejected:
+            parts.append(f"{len(self.rejected)} proofs rejected by the sorry filter")
+        return "; ".join(parts)
+
+
+def import_dataset(
+    *,
+    name: str,
+    text: str,
+    format: str,
+    path: str = "",
+    source: str = "",
+    licence: str = "",
+    lean_version: str = "",
+    mathlib_version: str = "",
+    notes: str = "",
+    user=None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Parse `text` and store it as a new dataset named `name`, all or nothing.
+
+    Any problem in the file raises ServiceError naming the line; then nothing at all is saved.
+    """
+    name = name.strip()
+    if not name:
+        raise ServiceError("a dataset needs a name", field="name")
+    if Dataset.objects.filter(name=name).exists():
+        raise ServiceError(f'a dataset named "{name}" already exists; pick another name', field="name")
+    try:
+        parsed = parse_data_file(text, format, path)
+    except DataFileError as exc:
+        raise ServiceError(str(exc), field="file") from None
+
+    records = parsed.theorems
+    first = records[0] if records else None
+    with transaction.atomic():
+        dataset = Dataset.objects.create(
+            name=name,
+            source=source or (first.source if first else ""),
+            licence=licence,
+            lean_version=lean_version or (first.lean_version if first else ""),
+            mathlib_version=mathlib_version or (first.mathlib_version if first else ""),
+            format=parsed.format,
+            notes=notes,
+            created_by=user if user is not None and user.is_authenticated else None,
+        )
+        flagged: list[str] = []
+        theorems = []
+        for record in records:
+            reason = known_issue(record.name, record.statement)
+            if reason:
+                flagged.append(record.name)
+            theorems.append(
+                Theorem(
+                    dataset=dataset,
+                    name=record.name,
+                    split=record.split,
+                    statement=record.statement,
+                    formal_statement=record.formal_statement,
+                    header=record.header,
+                    informal_statement=record.informal_statement,
+                    informal_proof=record.informal_proof,
+                    content_hash=statement_hash(record.statement),
+                    flagged=bool(reason),
+                    flag_reason=reason,
+                    extra=record.extra,
+                )
+            )
+        saved: list[Theorem] = []
+        for start in range(0, len(theorems), BATCH):
+            saved.extend(Theorem.objects.bulk_create(theorems[start : start + BATCH]))
+            if progress:
+                progress(len(saved), len(theorems))
+        proofs = [
+            KnownProof(
+                theorem=theorem,
+                proof=proof.proof,
+                source=proof.source,
+                lean_version=proof.lean_version,
+                full_code=proof.full_code,
+                tactics=list(proof.tactics),
+            )
+            for theorem, record in zip(saved, records, strict=True)
+            for proof in record.proofs
+        ]
+        KnownProof.objects.bulk_create(proofs, batch_size=BATCH)
+    return ImportSummary(dataset, len(saved), len(proofs), flagged, parsed.rejected)

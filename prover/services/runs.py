@@ -1,0 +1,32 @@
+"""Run status changes, guarded by the state machine in prover.models.RUN_TRANSITIONS."""
+
+from django.utils import timezone
+
+from ..models import FINISHED, RUN_TRANSITIONS, Run, RunStatus
+from .errors import ServiceError
+
+
+class InvalidTransition(ServiceError):
+    pass
+
+
+def transition_run(*, run: Run, to: str, error: str = "") -> Run:
+    """Move `run` to status `to`, atomically: a concurrent change wins and this call raises InvalidTransition."""
+    if to not in RUN_TRANSITIONS:
+        raise InvalidTransition(f'unknown run status "{to}"')
+    allowed_from = [state for state, targets in RUN_TRANSITIONS.items() if to in targets]
+    now = timezone.now()
+    changes: dict = {"status": to}
+    if to == RunStatus.RUNNING:
+        changes["started_at"] = now
+    if to in FINISHED:
+        changes["finished_at"] = now
+    if error:
+        changes["error"] = error
+    # A conditional UPDATE, so two workers racing to finish one run cannot both succeed.
+    updated = Run.objects.filter(pk=run.pk, status__in=allowed_from).update(**changes)
+    if not updated:
+        current = Run.objects.filter(pk=run.pk).values_list("status", flat=True).first()
+        raise InvalidTransition(f"run {run.pk} cannot go from {current} to {to}")
+    run.refresh_from_db()
+    return run

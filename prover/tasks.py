@@ -1,0 +1,19 @@
+"""Celery tasks of the prover app. Every task names itself and its queue explicitly (see burnqed_web.celery)."""
+
+import os
+import socket
+
+from asgiref.sync import async_to_sync
+from celery import shared_task
+from channels.layers import get_channel_layer
+
+from .consumers import HEALTH_GROUP
+from .versions import package_versions
+
+
+@shared_task(name="burnqed.worker_info", queue="default", acks_late=True)
+def worker_info(note: str = "") -> dict:
+    """Report which worker answered and what it runs; also announce it to every open dashboard."""
+    info = {"hostname": socket.gethostname(), "pid": os.getpid(), "note": note, "versions": package_versions()}
+    async_to_sync(get_channel_layer().group_send)(HEALTH_GROUP, {"type": "health.event", "payload": info})
+    return info
