@@ -1,0 +1,104 @@
+"""Command line: `python -m prover.serving [--model PATH] [--adapter DIR] [--quantize nf4] --port P`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+from prover.serving.generation import LOGPROB_MODES
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m prover.serving",
+        description="Local inference server: SGLang-compatible /generate and mean-pooled /encode over one model.",
+    )
+    parser.add_argument("--model", help="transformers model folder; default: the embedded SmolLM2-135M")
+    parser.add_argument("--adapter", help="peft LoRA adapter folder to apply on top of --model")
+    parser.add_argument("--quantize", choices=["nf4"], help="4-bit nf4 via bitsandbytes (CUDA only)")
+    parser.add_argument("--dtype", choices=["bf16", "fp16", "fp32"], default="bf16")
+    parser.add_argument("--device", help="torch device; default cuda when available, else cpu")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=30000, help="0 picks a free port (printed on startup)")
+    parser.add_argument("--context-length", type=int, help="cap on prompt + new tokens (default: the model's)")
+    parser.add_argument("--max-length", type=int, default=2048, help="/encode truncates texts to this many tokens")
+    parser.add_argument("--encode-max-batch", type=int, default=8, help="/encode sub-batch size before OOM halving")
+    parser.add_argument("--encode-linger-ms", type=float, default=5.0)
+    parser.add_argument("--generate-linger-ms", type=float, default=5.0)
+    parser.add_argument("--generate-max-batch", type=int, default=64, help="rows decoded together at most")
+    parser.add_argument(
+        "--logprob-mode",
+        choices=LOGPROB_MODES,
+        default="original" if os.environ.get("SGLANG_RETURN_ORIGINAL_LOGPROB", "").lower() in ("1", "true") else "scaled",
+        help="scaled: log-softmax(logits / temperature) as SGLang reports by default; original: temperature 1 "
+        "(SGLang with SGLANG_RETURN_ORIGINAL_LOGPROB=1)",
+    )
+    parser.add_argument("--seed", type=int, help="seed of the sampling generator (default: random)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    return parser
+
+
+async def _serve(server, host: str, port: int) -> None:
+    from aiohttp import web
+
+    runner = web.AppRunner(server.build_app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound_port = site._server.sockets[0].getsockname()[1] if site._server and site._server.sockets else port
+    print(f"prover.serving ready on http://{host}:{bound_port}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    import torch
+
+    from prover.serving.embedded_model import EmbeddedModelError, ensure_embedded_model
+    from prover.serving.model_loading import ModelLoadError, load_model
+    from prover.serving.server import InferenceServer, ServerOptions
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        if args.quantize == "nf4":
+            from prover.serving.model_loading import check_nf4_available
+
+            check_nf4_available(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        model_path = args.model or ensure_embedded_model()
+        loaded = load_model(
+            model_path,
+            dtype=args.dtype,
+            device=args.device,
+            adapter=args.adapter,
+            quantize=args.quantize,
+            context_length=args.context_length,
+        )
+    except (ModelLoadError, EmbeddedModelError) as error:
+        print(f"prover.serving: error: {error}", file=sys.stderr, flush=True)
+        return 2
+    options = ServerOptions(
+        logprob_mode=args.logprob_mode,
+        encode_max_length=args.max_length,
+        encode_max_batch_size=args.encode_max_batch,
+        encode_linger_ms=args.encode_linger_ms,
+        generate_linger_ms=args.generate_linger_ms,
+        generate_max_batch_rows=args.generate_max_batch,
+        seed=args.seed,
+    )
+    try:
+        asyncio.run(_serve(InferenceServer(loaded, options), args.host, args.port))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

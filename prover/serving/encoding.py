@@ -1,0 +1,95 @@
+"""Masked mean-pooled embeddings from the backbone's last hidden state, in sub-batches that halve on OOM.
+
+Texts are right-padded and the pool is sum(h * mask) / sum(mask) over real tokens only, computed in
+float32 whatever the model dtype, so a text's vector does not depend on what it was batched with.
+A zero or non-finite vector means something broke (SGLang's batched hidden states came back as zeros,
+pitfall B12); it raises instead of being returned.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import torch
+
+from prover.serving.model_loading import LoadedModel, pad_token_id
+
+
+class EmbeddingError(RuntimeError):
+    """A computed embedding is zero or not finite."""
+
+
+def tokenize_for_encoding(loaded: LoadedModel, texts: list[str], max_length: int) -> list[list[int]]:
+    encoded = loaded.tokenizer(texts, truncation=True, max_length=max_length, add_special_tokens=True)
+    return [list(ids) for ids in encoded["input_ids"]]
+
+
+def mean_pool_batch(
+    loaded: LoadedModel,
+    token_ids: list[list[int]],
+    *,
+    model_lock: threading.Lock | None = None,
+    forward_hook: Callable[[int], None] | None = None,
+) -> torch.Tensor:
+    """One forward pass over right-padded `token_ids`; returns float32 [len(token_ids), hidden] on CPU."""
+    width = max(len(ids) for ids in token_ids)
+    input_ids = torch.full((len(token_ids), width), pad_token_id(loaded.tokenizer), dtype=torch.long)
+    mask = torch.zeros((len(token_ids), width), dtype=torch.long)
+    for i, ids in enumerate(token_ids):
+        input_ids[i, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+        mask[i, : len(ids)] = 1
+    input_ids, mask = input_ids.to(loaded.device), mask.to(loaded.device)
+    if forward_hook is not None:
+        forward_hook(len(token_ids))
+    with model_lock or threading.Lock(), torch.inference_mode():
+        hidden = loaded.decoder()(input_ids=input_ids, attention_mask=mask).last_hidden_state
+    weights = mask.unsqueeze(-1).to(torch.float32)
+    pooled = (hidden.to(torch.float32) * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
+    return pooled.cpu()
+
+
+def check_embeddings(vectors: torch.Tensor, offset: int = 0) -> None:
+    finite = torch.isfinite(vectors).all(dim=1)
+    nonzero = vectors.abs().amax(dim=1) > 0
+    for i in range(vectors.shape[0]):
+        if not bool(finite[i]):
+            raise EmbeddingError(f"embedding of text[{offset + i}] has non-finite values (NaN/inf)")
+        if not bool(nonzero[i]):
+            raise EmbeddingError(f"embedding of text[{offset + i}] is all zeros")
+
+
+def encode_with_halving(
+    loaded: LoadedModel,
+    token_ids: list[list[int]],
+    *,
+    max_batch_size: int,
+    model_lock: threading.Lock | None = None,
+    forward_hook: Callable[[int], None] | None = None,
+    on_oom: Callable[[int], None] | None = None,
+) -> torch.Tensor:
+    """Embed all texts in sub-batches of at most `max_batch_size`, halving the size after each OOM.
+
+    The smaller size sticks for the rest of the call (memory that ran out once will run out again);
+    an OOM at size 1 is re-raised. `on_oom(failed_size)` is told about each halving.
+    """
+    results: list[torch.Tensor] = []
+    size = max(1, max_batch_size)
+    start = 0
+    while start < len(token_ids):
+        chunk = token_ids[start : start + size]
+        try:
+            vectors = mean_pool_batch(loaded, chunk, model_lock=model_lock, forward_hook=forward_hook)
+        except torch.OutOfMemoryError:
+            if loaded.device.startswith("cuda"):
+                torch.cuda.empty_cache()
+            if len(chunk) == 1:
+                raise
+            if on_oom is not None:
+                on_oom(len(chunk))
+            size = max(1, len(chunk) // 2)
+            continue
+        check_embeddings(vectors, offset=start)
+        results.append(vectors)
+        start += len(chunk)
+    return torch.cat(results, dim=0)

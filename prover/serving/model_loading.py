@@ -1,0 +1,140 @@
+"""Load the one backbone the server shares between /generate and /encode: dtype, device, nf4, LoRA adapter."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
+
+
+class ModelLoadError(RuntimeError):
+    """The requested model configuration cannot be served on this machine; the message says why."""
+
+
+@dataclass
+class LoadedModel:
+    model: Any  # a transformers causal LM (possibly a peft model when the adapter cannot be merged)
+    tokenizer: Any
+    device: str
+    dtype: str
+    model_path: str
+    adapter: str | None = None
+    adapter_merged: bool = False
+    quantization: str | None = None
+    context_length: int = 2048
+    info: dict = field(default_factory=dict)
+
+    @property
+    def hidden_size(self) -> int:
+        return int(self.base_model_config().hidden_size)
+
+    def base_model_config(self):
+        return self.causal_lm().config
+
+    def causal_lm(self):
+        """The transformers model under any peft wrapper (LoRA layers stay injected in it)."""
+        model = self.model
+        return model.get_base_model() if hasattr(model, "get_base_model") else model
+
+    def decoder(self):
+        """The decoder stack without the LM head: its last hidden state is what /encode pools."""
+        return self.causal_lm().base_model
+
+
+def check_nf4_available(device: str) -> None:
+    """nf4 is bitsandbytes' 4-bit format and runs on CUDA only; say so instead of failing deep in transformers."""
+    import torch
+
+    if not device.startswith("cuda") or not torch.cuda.is_available():
+        raise ModelLoadError(
+            "--quantize nf4 needs a CUDA GPU (bitsandbytes 4-bit kernels); this machine has none "
+            f"(device {device!r}, torch.cuda.is_available() = {torch.cuda.is_available()}). "
+            "Drop --quantize to serve in bf16/fp32."
+        )
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise ModelLoadError(
+            "--quantize nf4 needs the bitsandbytes package, which is not installed: "
+            "pip install 'burnqed-web[gpu]' (or pip install bitsandbytes)."
+        )
+
+
+def load_model(
+    model_path: str | Path,
+    *,
+    dtype: str = "bf16",
+    device: str | None = None,
+    adapter: str | Path | None = None,
+    quantize: str | None = None,
+    context_length: int | None = None,
+) -> LoadedModel:
+    """Load tokenizer + causal LM ready for inference (eval mode, no grad), optionally with nf4 and a LoRA adapter."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if dtype not in DTYPES:
+        raise ModelLoadError(f"unknown dtype {dtype!r}; choose one of {sorted(DTYPES)}")
+    if quantize not in (None, "nf4"):
+        raise ModelLoadError(f"unknown quantization {quantize!r}; the only one supported is 'nf4'")
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    model_path = Path(model_path)
+    if not (model_path / "config.json").exists():
+        raise ModelLoadError(f"{model_path} is not a transformers model folder (no config.json)")
+    if adapter is not None and not (Path(adapter) / "adapter_config.json").exists():
+        raise ModelLoadError(f"{adapter} is not a peft adapter folder (no adapter_config.json)")
+    torch_dtype = getattr(torch, DTYPES[dtype])
+
+    kwargs: dict[str, Any] = {"dtype": torch_dtype}
+    if quantize == "nf4":
+        check_nf4_available(device)
+        from transformers import BitsAndBytesConfig
+
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_compute_dtype=torch.bfloat16,
+            bnb_4bit_use_double_quant=True,
+        )
+        kwargs["device_map"] = {"": 0 if device == "cuda" else device}
+
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    model = AutoModelForCausalLM.from_pretrained(model_path, **kwargs)
+    if quantize is None:
+        model.to(device)
+
+    merged = False
+    if adapter is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, str(adapter))
+        if quantize is None:
+            # Merging folds the low-rank update into the weights: identical outputs, no per-layer LoRA cost.
+            model = model.merge_and_unload()
+            merged = True
+    model.eval()
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+
+    config = (model.get_base_model() if hasattr(model, "get_base_model") else model).config
+    model_limit = int(getattr(config, "max_position_embeddings", 2048) or 2048)
+    return LoadedModel(
+        model=model,
+        tokenizer=tokenizer,
+        device=device,
+        dtype=dtype,
+        model_path=str(model_path),
+        adapter=str(adapter) if adapter is not None else None,
+        adapter_merged=merged,
+        quantization=quantize,
+        context_length=min(model_limit, context_length) if context_length else model_limit,
+    )
+
+
+def pad_token_id(tokenizer) -> int:
+    """The id used for padding: the tokenizer's pad token, else its EOS (SmolLM2 and DeepSeek have no pad)."""
+    for candidate in (tokenizer.pad_token_id, tokenizer.eos_token_id):
+        if candidate is not None:
+            return int(candidate)
+    return 0

@@ -1,0 +1,292 @@
+"""The HTTP server: SGLang-compatible /generate, the encode server's /encode, /health and /model_info.
+
+Both endpoints share one backbone. Concurrent requests to an endpoint are coalesced (short linger) into
+one batch that runs in that endpoint's worker thread; a single model lock, held per forward pass,
+serialises the two threads' use of the model so a long generation and an encode interleave.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import uuid
+from dataclasses import dataclass
+
+import torch
+from aiohttp import web
+
+from prover.serving.coalescing import CoalescingBatcher
+from prover.serving.encoding import EmbeddingError, encode_with_halving, tokenize_for_encoding
+from prover.serving.generation import Completion, Row, generate_rows
+from prover.serving.model_loading import LoadedModel
+from prover.serving.request_bodies import BadRequest, parse_encode_body, parse_generate_body
+
+SERVER_VERSION = "0.1.0"
+# Fault injection for tests and drills: the encode forward raises torch.OutOfMemoryError for sub-batches
+# larger than this many texts, exercising the real halving path on machines that never run out of memory.
+FAULT_ENCODE_OOM_ABOVE_ENV = "BURNQED_SERVING_FAULT_ENCODE_OOM_ABOVE"
+
+log = logging.getLogger("prover.serving")
+
+
+@dataclass
+class ServerOptions:
+    logprob_mode: str = "scaled"
+    encode_max_length: int = 2048
+    encode_max_batch_size: int = 8
+    encode_linger_ms: float = 5.0
+    generate_linger_ms: float = 5.0
+    generate_max_batch_rows: int = 64
+    max_request_rows: int = 1024
+    seed: int | None = None
+
+
+class Counters:
+    """Thread-safe monotonic counters, reported by /model_info (how tests see coalescing and halving)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, int] = dict.fromkeys(
+            [
+                "generate_requests", "generate_batches", "generate_rows", "generate_forward_passes",
+                "generate_output_tokens", "encode_requests", "encode_batches", "encode_texts",
+                "encode_forward_passes", "encode_oom_halvings",
+            ],
+            0,
+        )  # fmt: skip
+
+    def add(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            self._values[name] += amount
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._values)
+
+
+def _error(status: int, message: str, field: str | None = None) -> web.Response:
+    payload: dict = {"error": message}
+    if field is not None:
+        payload["field"] = field
+    return web.json_response(payload, status=status)
+
+
+def _fault_oom_limit() -> int | None:
+    raw = os.environ.get(FAULT_ENCODE_OOM_ABOVE_ENV)
+    return int(raw) if raw else None
+
+
+class InferenceServer:
+    def __init__(self, loaded: LoadedModel, options: ServerOptions) -> None:
+        self.loaded = loaded
+        self.options = options
+        self.counters = Counters()
+        self.model_lock = threading.Lock()
+        self.generator = torch.Generator(device=loaded.device)
+        if options.seed is not None:
+            self.generator.manual_seed(options.seed)
+        else:
+            self.generator.seed()
+        self.oom_above = _fault_oom_limit()
+        self.generate_batcher: CoalescingBatcher[Row, Completion] = CoalescingBatcher(
+            self._generate_work,
+            linger_s=options.generate_linger_ms / 1000,
+            max_items=options.generate_max_batch_rows,
+            name="generate",
+            on_batch=lambda requests, rows: (
+                self.counters.add("generate_batches"),
+                self.counters.add("generate_rows", rows),
+            ),
+        )
+        self.encode_batcher: CoalescingBatcher[list[int], torch.Tensor] = CoalescingBatcher(
+            self._encode_work,
+            linger_s=options.encode_linger_ms / 1000,
+            max_items=max(options.encode_max_batch_size * 8, 64),
+            name="encode",
+            on_batch=lambda requests, texts: (
+                self.counters.add("encode_batches"),
+                self.counters.add("encode_texts", texts),
+            ),
+        )
+
+    # --- work functions, run in the batchers' threads -------------------------------------------------
+
+    def _generate_work(self, rows: list[Row]) -> list[Completion]:
+        completions: list[Completion] = []
+        step = self.options.generate_max_batch_rows
+        for start in range(0, len(rows), step):  # one oversized request still decodes in bounded batches
+            completions.extend(
+                generate_rows(
+                    self.loaded,
+                    rows[start : start + step],
+                    logprob_mode=self.options.logprob_mode,
+                    model_lock=self.model_lock,
+                    generator=self.generator,
+                    forward_hook=lambda n: self.counters.add("generate_forward_passes"),
+                )
+            )
+        self.counters.add("generate_output_tokens", sum(len(c.output_ids) for c in completions))
+        return completions
+
+    def _encode_forward_hook(self, batch_size: int) -> None:
+        if self.oom_above is not None and batch_size > self.oom_above:
+            raise torch.OutOfMemoryError(
+                f"injected by {FAULT_ENCODE_OOM_ABOVE_ENV}={self.oom_above} for a batch of {batch_size}"
+            )
+        self.counters.add("encode_forward_passes")
+
+    def _encode_work(self, token_ids: list[list[int]]) -> list[torch.Tensor]:
+        vectors = encode_with_halving(
+            self.loaded,
+            token_ids,
+            max_batch_size=self.options.encode_max_batch_size,
+            model_lock=self.model_lock,
+            forward_hook=self._encode_forward_hook,
+            on_oom=lambda size: self.counters.add("encode_oom_halvings"),
+        )
+        return list(vectors)
+
+    # --- HTTP handlers --------------------------------------------------------------------------------
+
+    async def _json_body(self, request: web.Request):
+        try:
+            return await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise BadRequest("body", f"is not valid JSON ({error})") from error
+
+    def _prompt_rows(self, texts: list[str], params) -> list[Row]:
+        rows: list[Row] = []
+        context = self.loaded.context_length
+        for i, (text, p) in enumerate(zip(texts, params, strict=True)):
+            ids = list(self.loaded.tokenizer(text)["input_ids"])
+            if not ids:
+                raise BadRequest(f"text[{i}]", "tokenizes to zero tokens; send a non-empty prompt")
+            if len(ids) + p.max_new_tokens > context:
+                raise BadRequest(
+                    f"text[{i}]",
+                    f"has {len(ids)} tokens; with max_new_tokens={p.max_new_tokens} that exceeds "
+                    f"the context length {context}",
+                )
+            rows.extend(Row(prompt_ids=ids, params=p) for _ in range(p.n))
+        return rows
+
+    def _completion_json(self, completion: Completion, return_logprob: bool, with_text: bool) -> dict:
+        meta: dict = {
+            "id": uuid.uuid4().hex,
+            "finish_reason": completion.finish_reason,
+            "prompt_tokens": completion.prompt_tokens,
+            "completion_tokens": len(completion.output_ids),
+            "cached_tokens": 0,
+        }
+        if return_logprob:
+            tokenizer = self.loaded.tokenizer
+            meta["output_token_logprobs"] = [
+                [logprob, token, tokenizer.decode([token]) if with_text else None]
+                for logprob, token in zip(completion.logprobs, completion.output_ids, strict=True)
+            ]
+        return {"text": completion.text, "meta_info": meta}
+
+    async def generate(self, request: web.Request) -> web.Response:
+        try:
+            body = parse_generate_body(await self._json_body(request))
+            rows = self._prompt_rows(body.texts, body.params)
+            if len(rows) > self.options.max_request_rows:
+                raise BadRequest(
+                    "sampling_params.n",
+                    f"the request asks for {len(rows)} completions; this server allows at most "
+                    f"{self.options.max_request_rows} per request",
+                )
+        except BadRequest as error:
+            return _error(400, str(error), error.field)
+        self.counters.add("generate_requests")
+        try:
+            completions = await self.generate_batcher.submit(rows)
+        except torch.OutOfMemoryError as error:
+            return _error(503, f"out of memory while generating: {error}")
+        items = [self._completion_json(c, body.return_logprob, body.return_text_in_logprobs) for c in completions]
+        if not body.is_batch and len(items) == 1:
+            return web.json_response(items[0])
+        return web.json_response(items)
+
+    async def encode(self, request: web.Request) -> web.Response:
+        try:
+            body = parse_encode_body(await self._json_body(request))
+            hidden = self.loaded.hidden_size
+            if body.hidden_size is not None and body.hidden_size != hidden:
+                raise BadRequest(
+                    "hidden_size", f"is {body.hidden_size} but this model's hidden size is {hidden}"
+                )
+            token_ids = tokenize_for_encoding(self.loaded, body.texts, self.options.encode_max_length)
+            for i, ids in enumerate(token_ids):
+                if not ids:
+                    raise BadRequest(f"text[{i}]", "tokenizes to zero tokens; an empty text has no embedding")
+        except BadRequest as error:
+            return _error(400, str(error), error.field)
+        self.counters.add("encode_requests")
+        try:
+            vectors = await self.encode_batcher.submit(token_ids)
+        except torch.OutOfMemoryError as error:
+            return _error(503, f"out of memory even at encode batch size 1: {error}")
+        except EmbeddingError as error:
+            return _error(500, str(error))
+        if body.is_batch:
+            return web.json_response({"embeddings": [v.tolist() for v in vectors]})
+        return web.json_response({"embedding": vectors[0].tolist()})
+
+    async def health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def model_info(self, request: web.Request) -> web.Response:
+        loaded = self.loaded
+        return web.json_response(
+            {
+                "model_path": loaded.model_path,
+                "model_type": getattr(loaded.base_model_config(), "model_type", None),
+                "hidden_size": loaded.hidden_size,
+                "vocab_size": len(loaded.tokenizer),
+                "dtype": loaded.dtype,
+                "device": loaded.device,
+                "adapter": loaded.adapter,
+                "adapter_merged": loaded.adapter_merged,
+                "quantization": loaded.quantization,
+                "context_length": loaded.context_length,
+                "encode_max_length": self.options.encode_max_length,
+                "logprob_mode": self.options.logprob_mode,
+                "is_generation": True,
+                "version": SERVER_VERSION,
+                "stats": self.counters.snapshot(),
+            }
+        )
+
+    def build_app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_post("/generate", self.generate)
+        app.router.add_post("/encode", self.encode)
+        app.router.add_get("/health", self.health)
+        app.router.add_get("/model_info", self.model_info)
+        app.router.add_get("/get_model_info", self.model_info)  # SGLang's name for it
+        app.on_startup.append(self._start_batchers)
+        app.on_cleanup.append(self._stop_batchers)
+        app.middlewares.append(_unexpected_errors_as_json)
+        return app
+
+    async def _start_batchers(self, app: web.Application) -> None:
+        self.generate_batcher.start()
+        self.encode_batcher.start()
+
+    async def _stop_batchers(self, app: web.Application) -> None:
+        await self.generate_batcher.stop()
+        await self.encode_batcher.stop()
+
+
+@web.middleware
+async def _unexpected_errors_as_json(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception as error:  # noqa: BLE001 - a client must get a JSON reason, the log gets the trace
+        log.exception("unhandled error on %s", request.path)
+        return _error(500, f"{type(error).__name__}: {error}")
