@@ -119,7 +119,8 @@ def load_energy_head(
     unexpected = sorted(set(tensors) - set(expected))
     if missing or unexpected:
         raise CheckpointError(f"{weights_path}: tensors do not match the config: missing {missing}, unexpected {unexpected}")
-    for name, tensor in tensors.items():
+    for name in expected:  # in module order, so the first layer that does not fit is the one reported
+        tensor = tensors[name]
         if tensor.shape != expected[name].shape:
             raise CheckpointError(
                 f"{weights_path}: tensor {name} has shape {tuple(tensor.shape)}, config implies "

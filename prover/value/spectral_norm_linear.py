@@ -75,22 +75,25 @@ class SpectralNormLinear(nn.Module):
         self._inference_cache: tuple[tuple, torch.Tensor] | None = None
 
     def sigma(self) -> torch.Tensor:
-        """The current estimate of the weight's largest singular value (float32, differentiable)."""
-        return torch.dot(self.u, torch.mv(self.weight.float(), self.v))
+        """The stored estimate of the weight's largest singular value, u^T W v (float32, differentiable)."""
+        # Clones: the graph must not hold the buffers, which the next training forward overwrites in place
+        # (two forwards before one backward, as InfoNCE over positives and negatives does, would then fail).
+        return torch.dot(self.u.clone(), torch.mv(self.weight.float(), self.v.clone()))
 
-    def _refresh_singular_vectors(self) -> None:
+    def _fresh_sigma(self) -> torch.Tensor:
         with torch.no_grad():
             weight = self.weight.detach().float()
             start = F.normalize(torch.randn(self.out_features, device=weight.device), dim=0)
             u, v = _power_iteration(weight, start, self.power_iterations)
             self.u.copy_(u)
             self.v.copy_(v)
+        # As in torch's spectral norm, u and v are constants to autograd; the gradient flows through W.
+        return torch.dot(u, torch.mv(self.weight.float(), v))
 
     def effective_weight(self) -> torch.Tensor:
         """The weight actually applied: output_scale * W / sigma. In training mode this re-estimates sigma."""
-        if self.training:
-            self._refresh_singular_vectors()
-        return self.weight * (self.output_scale / self.sigma()).to(self.weight.dtype)
+        sigma = self._fresh_sigma() if self.training else self.sigma()
+        return self.weight * (self.output_scale / sigma).to(self.weight.dtype)
 
     def _cached_inference_weight(self) -> torch.Tensor:
         # Normalising 25M weights costs as much as a batch-1 forward, so inference reuses the result until
