@@ -88,6 +88,8 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'b
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Celery workers and the web server write concurrently: wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    # Django's test database for SQLite is in memory by default; a file lets worker processes share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- redis: broker, results, channel layer --------------------------------------------------------------
@@ -155,7 +157,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = VAR_DIR / "static"  # collectstatic target for production; whitenoise serves from it
+STATIC_ROOT.mkdir(exist_ok=True)
 # Serve straight from the source folders so that no collectstatic step is needed on a laptop.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -4,14 +4,15 @@ import os
 import socket
 
 from asgiref.sync import async_to_sync
-from celery import shared_task
 from channels.layers import get_channel_layer
+
+from burnqed_web.celery import burnqed_task
 
 from .consumers import HEALTH_GROUP
 from .versions import package_versions
 
 
-@shared_task(name="burnqed.worker_info", queue="default", acks_late=True)
+@burnqed_task(name="burnqed.worker_info", queue="default")
 def worker_info(note: str = "") -> dict:
     """Report which worker answered and what it runs; also announce it to every open dashboard."""
     info = {"hostname": socket.gethostname(), "pid": os.getpid(), "note": note, "versions": package_versions()}

@@ -1,0 +1,120 @@
+"""Shared fixtures: the Redis of the settings (embedded when REDIS_URL is unset), a real Celery worker process,
+users of each role. Everything talks to the real PostgreSQL / Redis named in the environment."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "burnqed_web.settings")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_for_settings():
+    """Start the embedded Redis when the settings use it (REDIS_URL unset), exactly as `manage.py serve` does."""
+    from burnqed_web import embedded_redis
+
+    process = embedded_redis.ensure_running_for_settings()
+    yield
+    if process is not None:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def database_url_of(settings_dict: dict) -> str:
+    """A DATABASE_URL for the database Django is using now (the test database), for child processes."""
+    engine = settings_dict["ENGINE"]
+    if engine.endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    user = settings_dict.get("USER") or ""
+    password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"postgres://{auth}{host}{port}/{settings_dict['NAME']}"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a child process of the service: pointed at the test database."""
+    from django.db import connection
+
+    env = dict(os.environ)
+    env["DATABASE_URL"] = database_url_of(connection.settings_dict)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real `celery worker` subprocess consuming every declared queue, on the test database."""
+    log = tmp_path_factory.mktemp("celery") / "worker.log"
+    with django_db_blocker.unblock():
+        env = child_env()
+    hostname = f"test-{os.getpid()}@%h"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "burnqed_web", "worker", "-Q", "gpu,cpu,default",
+             "--pool", "solo", "--hostname", hostname, "--loglevel", "INFO", "--without-heartbeat",
+             "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    from burnqed_web.celery import app
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"celery worker exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        replies = app.control.ping(timeout=0.5) or []
+        if any(hostname.split("@")[0] in name for reply in replies for name in reply):
+            break
+    else:
+        process.kill()
+        pytest.fail(f"celery worker did not come up:\n{log.read_text()[-3000:]}")
+    process.log_path = log
+    yield process
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def make_user(username: str, role: str | None, password: str = "pw-for-tests-123"):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(username=username, password=password)
+    if role == "admin":
+        user.is_staff = user.is_superuser = True
+        user.save()
+    if role:
+        # get_or_create: transactional tests flush the groups that the roles migration made.
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+@pytest.fixture
+def viewer(db):
+    return make_user("vera", "viewer")
+
+
+@pytest.fixture
+def researcher(db):
+    return make_user("rhea", "researcher")
+
+
+@pytest.fixture
+def admin_user(db):
+    return make_user("ada", "admin")
+
+
+@pytest.fixture
+def no_role_user(db):
+    return make_user("nobody", None)
