@@ -87,7 +87,7 @@ def encode_with_halving(
                 raise
             if on_oom is not None:
                 on_oom(len(chunk))
-            size = max(1, len(chunk) // 2)
+            size = (len(chunk) + 1) // 2  # rounding up keeps a failing 3 at 2 rather than 1
             continue
         check_embeddings(vectors, offset=start)
         results.append(vectors)
