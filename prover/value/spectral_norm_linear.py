@@ -76,9 +76,10 @@ class SpectralNormLinear(nn.Module):
 
     def sigma(self) -> torch.Tensor:
         """The stored estimate of the weight's largest singular value, u^T W v (float32, differentiable)."""
-        # Clones: the graph must not hold the buffers, which the next training forward overwrites in place
-        # (two forwards before one backward, as InfoNCE over positives and negatives does, would then fail).
-        return torch.dot(self.u.clone(), torch.mv(self.weight.float(), self.v.clone()))
+        # float(): a module moved to bf16 has bf16 buffers too, and sigma is computed in float32.
+        # clone(): the graph must not hold the buffers themselves; the next training forward overwrites them in
+        # place, so two forwards before one backward (InfoNCE over positives and negatives) would then fail.
+        return torch.dot(self.u.float().clone(), torch.mv(self.weight.float(), self.v.float().clone()))
 
     def _fresh_sigma(self) -> torch.Tensor:
         with torch.no_grad():
