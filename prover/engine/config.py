@@ -1,0 +1,172 @@
+"""Search configuration: one typed, validated dataclass whose defaults are the reference's (section 1.7, 1.8, 9).
+
+Unknown keys are an error (pitfall B15: silently dropped keys let stale configs run with defaults).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
+
+Strategy = Literal["best_first", "hybrid", "pass_at_n"]
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
+
+
+class ConfigError(ValueError):
+    """A search configuration value is invalid; the message names the field and the value."""
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    strategy: Strategy = "hybrid"
+
+    # Budgets. None = unlimited. Checked between rounds (a round may overrun).
+    max_depth: int = 25
+    timeout_s: float = 600.0
+    max_nodes: int | None = None
+    max_completions: int | None = 256
+    max_tokens: int | None = None
+    max_rounds: int | None = 30
+
+    # Sampling.
+    temperature: float = 0.8
+    top_p: float = 0.95
+
+    # Value model. The EBM is used from depth `ebm_min_depth` on; `beta` ramps in over `ebm_ramp_depth`.
+    alpha: float = 0.5
+    beta: float = 0.5
+    llm_temperature: float = 1.0
+    ebm_temperature: float = 1.0
+    ebm_min_depth: int = 0
+    ebm_ramp_depth: int = 0
+
+    # best_first (reference 1.8, the seed's design).
+    num_candidates: int = 32
+    batch_expansion_size: int = 1
+    max_tactic_tokens: int = 48
+
+    # hybrid (reference 1.3-1.5).
+    num_proofs: int = 32
+    min_proofs: int = 4
+    max_proof_tokens: int = 1024
+    min_proof_tokens: int = 256
+    tokens_decay_depth: int = 8
+    max_temperature: float = 0.0
+    exploration_c: float = 1.41
+    goal_count_penalty: float = 0.3
+    max_goal_unchanged_steps: int = 3
+    max_consecutive_have: int = 4
+    probe_tactics: tuple[str, ...] = field(default_factory=tuple)
+
+    # pass_at_n (reference 1.9: one round of N samples from the root).
+    pass_n: int = 32
+    pass_max_tokens: int = 8192
+
+    # Every found proof is re-checked as a whole in a fresh process before it counts.
+    recheck_proofs: bool = True
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise ConfigError(f"strategy: {self.strategy!r} is not one of {list(STRATEGIES)}")
+        if isinstance(self.probe_tactics, list):
+            object.__setattr__(self, "probe_tactics", tuple(self.probe_tactics))
+        for f in dataclasses.fields(self):
+            _check_type(f.name, getattr(self, f.name), f.type)
+        for name in ("max_depth", "num_candidates", "batch_expansion_size", "max_tactic_tokens", "num_proofs",
+                     "min_proofs", "max_proof_tokens", "min_proof_tokens", "pass_n", "pass_max_tokens"):
+            _require(name, getattr(self, name) >= 1, "must be >= 1")
+        for name in ("max_nodes", "max_completions", "max_tokens", "max_rounds"):
+            value = getattr(self, name)
+            _require(name, value is None or value >= 1, "must be >= 1 or null (unlimited)")
+        for name in ("ebm_min_depth", "ebm_ramp_depth", "tokens_decay_depth", "max_goal_unchanged_steps",
+                     "max_consecutive_have"):
+            _require(name, getattr(self, name) >= 0, "must be >= 0")
+        _require("timeout_s", self.timeout_s > 0, "must be > 0 seconds")
+        _require("temperature", self.temperature >= 0, "must be >= 0")
+        _require("top_p", 0 < self.top_p <= 1, "must be in (0, 1]")
+        _require("alpha", 0 <= self.alpha <= 1, "must be in [0, 1]")
+        _require("beta", self.beta >= 0, "must be >= 0")
+        _require("exploration_c", self.exploration_c >= 0, "must be >= 0")
+        _require("goal_count_penalty", self.goal_count_penalty >= 0, "must be >= 0")
+        _require("min_proofs", self.min_proofs <= self.num_proofs,
+                 f"must be <= num_proofs ({self.num_proofs})")
+        _require("min_proof_tokens", self.min_proof_tokens <= self.max_proof_tokens,
+                 f"must be <= max_proof_tokens ({self.max_proof_tokens})")
+        for name in ("timeout_s", "temperature", "alpha", "beta", "llm_temperature", "ebm_temperature",
+                     "exploration_c", "goal_count_penalty", "max_temperature", "top_p"):
+            _require(name, math.isfinite(getattr(self, name)), "must be a finite number")
+        for i, tactic in enumerate(self.probe_tactics):
+            _require(f"probe_tactics[{i}]", bool(tactic.strip()), "must be a non-empty tactic")
+
+    @classmethod
+    def for_strategy(cls, strategy: str, **overrides: Any) -> SearchConfig:
+        """The reference defaults for `strategy` (its budgets differ), with `overrides` on top."""
+        return cls.from_mapping({"strategy": strategy, **overrides})
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], *, where: str = "search config") -> SearchConfig:
+        """Build from a mapping (TOML/JSON/form) over the defaults of its strategy; unknown keys are an error."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {unknown}; known keys: {sorted(known)}")
+        strategy = values.get("strategy", "hybrid")
+        if strategy not in STRATEGIES:
+            raise ConfigError(f"{where}: strategy: {strategy!r} is not one of {list(STRATEGIES)}")
+        try:
+            return cls(**{**STRATEGY_BUDGETS[strategy], **dict(values)})
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+
+    def replace(self, **changes: Any) -> SearchConfig:
+        return self.from_mapping({**self.to_dict(), **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["probe_tactics"] = list(self.probe_tactics)
+        return out
+
+
+# Budgets that differ by strategy. hybrid: reference 1.7 (no node cap); best_first: v1 (1.8) caps
+# expansions at 600 and has no completion or round cap; pass_at_n: exactly one round of pass_n root samples.
+STRATEGY_BUDGETS: dict[str, dict[str, Any]] = {
+    "hybrid": {"max_nodes": None, "max_completions": 256, "max_rounds": 30},
+    "best_first": {"max_nodes": 600, "max_completions": None, "max_rounds": None},
+    "pass_at_n": {"max_nodes": None, "max_completions": None, "max_rounds": 1},
+}
+
+
+def _require(name: str, ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(f"{name}: {message}")
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "str": (str,),
+}
+
+
+def _check_type(name: str, value: Any, annotation: Any) -> None:
+    text = str(annotation)
+    if text.startswith("tuple"):
+        if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{name}: expected a list of strings, got {value!r}")
+        return
+    if text == "Strategy":
+        return
+    optional = "None" in text
+    if value is None:
+        if not optional:
+            raise ConfigError(f"{name}: must not be null")
+        return
+    base = text.split("|")[0].strip()
+    allowed = _TYPES[base]
+    # bool is an int in Python; a bool where a number is expected is almost always a typo.
+    if isinstance(value, bool) and base != "bool" or not isinstance(value, allowed):
+        raise ConfigError(f"{name}: expected {base}{' or null' if optional else ''}, got {value!r}")

@@ -1,0 +1,305 @@
+"""One theorem's search state and the operations every strategy shares.
+
+Strategies decide WHAT to try; this class does the bookkeeping the same way for all of them: it calls
+the backends with timing, grows the DAG, propagates status, scores in batches, re-checks proofs,
+enforces budgets and emits events.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+
+from prover.engine.backends import Backends, Completion, ProofSession, TacticOutcome
+from prover.engine.config import SearchConfig
+from prover.engine.events import (
+    EdgeAdded,
+    EventCallback,
+    MetricLogged,
+    NodeAdded,
+    NodeExpanded,
+    NodesScored,
+    NodeStatusChanged,
+    ProofFound,
+    SearchEvent,
+)
+from prover.engine.frontier import Frontier
+from prover.engine.priority import ebm_skipped_at
+from prover.engine.replay_cache import ReplayCache
+from prover.engine.result import FailureReason
+from prover.engine.stats import SearchStats, Usage
+from prover.engine.tree import UNSCORED_EBM, CycleError, NodeKind, ProofNode, SearchTree
+
+# Reference 1.4 / B3: a completion that mentions one of these words is never replayed.
+_BANNED_WORD = re.compile(r"(?<![A-Za-z0-9_])(sorry|admit|cheat)(?![A-Za-z0-9_])")
+
+
+def contains_banned_word(tactic: str) -> bool:
+    return _BANNED_WORD.search(tactic) is not None
+
+
+def root_goal_text(statement: str) -> str:
+    """Reference 1.2: the root prompt is the statement behind `⊢ ` unless it already has a turnstile."""
+    return statement if "⊢" in statement else f"⊢ {statement}"
+
+
+class SearchContext:
+    def __init__(self, *, theorem_name: str, statement: str, config: SearchConfig, backends: Backends,
+                 session: ProofSession, on_event: EventCallback | None, is_cancelled: Callable[[], bool],
+                 started: float) -> None:
+        self.theorem_name = theorem_name
+        self.statement = statement
+        self.config = config
+        self.backends = backends
+        self.session = session
+        self.tree = SearchTree()
+        self.stats = SearchStats()
+        self.frontier = Frontier()
+        self.cache = ReplayCache()
+        self.is_cancelled = is_cancelled
+        self._on_event = on_event
+        self._seq = 0
+        self._started = started
+        self.expansion_counter = 0
+        self.proof_terminal: int | None = None
+        self.usage_at_proof: Usage | None = None
+
+    # ---- clock, events, budgets -------------------------------------------------------------------------
+
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self._started) * 1000.0
+
+    def emit(self, event_type: type[SearchEvent], **fields: object) -> None:
+        if self._on_event is None:
+            return
+        self._seq += 1
+        self._on_event(event_type(theorem_name=self.theorem_name, seq=self._seq, elapsed_ms=self.elapsed_ms(),
+                                  **fields))
+
+    def metric(self, name: str, value: float) -> None:
+        self.emit(MetricLogged, name=name, value=float(value), step=self.stats.rounds)
+
+    def stop_reason(self) -> FailureReason | None:
+        """The budget checks at the top of every round, in the reference's order (1.4), cancel first."""
+        c, s = self.config, self.stats
+        if self.is_cancelled():
+            return FailureReason.CANCELLED
+        if self.elapsed_ms() >= c.timeout_s * 1000.0:
+            return FailureReason.TIMEOUT
+        if c.max_completions is not None and s.completions >= c.max_completions:
+            return FailureReason.BUDGET_EXHAUSTED
+        if c.max_tokens is not None and s.completion_tokens >= c.max_tokens:
+            return FailureReason.BUDGET_EXHAUSTED
+        if c.max_nodes is not None and s.nodes_expanded >= c.max_nodes:
+            return FailureReason.BUDGET_EXHAUSTED
+        if c.max_rounds is not None and s.rounds >= c.max_rounds:
+            return FailureReason.MAX_ROUNDS
+        return None
+
+    def interrupted(self) -> bool:
+        """Cheap check between replays inside a round: cancellation and the wall clock only."""
+        return self.is_cancelled() or self.elapsed_ms() >= self.config.timeout_s * 1000.0
+
+    def usage(self) -> Usage:
+        s = self.stats
+        return Usage(rounds=s.rounds + 1, nodes_expanded=s.nodes_expanded, completions=s.completions,
+                     completion_tokens=s.completion_tokens, total_tokens=s.total_tokens,
+                     elapsed_ms=self.elapsed_ms())
+
+    # ---- backends ---------------------------------------------------------------------------------------
+
+    async def apply_tactic(self, node: ProofNode, tactic: str) -> tuple[TacticOutcome, float]:
+        """Apply `tactic` to `node`'s Lean state; VerifierError propagates (it ends the theorem)."""
+        if node.lean_state_id is None:
+            raise ValueError(f"node {node.id} has no Lean state to apply a tactic to")
+        t0 = time.perf_counter()
+        outcome = await self.session.tactic(node.lean_state_id, tactic)
+        ms = (time.perf_counter() - t0) * 1000.0
+        self.stats.lean_ms += ms
+        self.stats.lean_latencies_us.append(int(ms * 1000))
+        self.stats.tactic_attempts += 1
+        return outcome, ms
+
+    def _account_generation(self, completions: Sequence[Completion], ms: float) -> None:
+        self.stats.generate_ms += ms
+        self.stats.generate_latencies_us.append(int(ms * 1000))
+        self.stats.completions += len(completions)
+        self.stats.prompt_tokens += sum(c.prompt_tokens for c in completions)
+        self.stats.completion_tokens += sum(c.completion_tokens for c in completions)
+
+    async def propose_tactics(self, nodes: Sequence[ProofNode]) -> tuple[list[list[Completion]], float]:
+        c = self.config
+        t0 = time.perf_counter()
+        per_node = await self.backends.policy.propose_tactics(
+            [n.state_text for n in nodes], c.num_candidates, max_tokens=c.max_tactic_tokens,
+            temperature=c.temperature, top_p=c.top_p)
+        ms = (time.perf_counter() - t0) * 1000.0
+        if len(per_node) != len(nodes):
+            raise ValueError(f"policy returned candidates for {len(per_node)} states, asked for {len(nodes)}")
+        self._account_generation([x for cands in per_node for x in cands], ms)
+        return per_node, ms
+
+    async def propose_proofs(self, node: ProofNode, n: int, max_tokens: int,
+                             temperature: float) -> tuple[list[Completion], float]:
+        t0 = time.perf_counter()
+        completions = await self.backends.policy.propose_proofs(
+            node.state_text, n, max_tokens=max_tokens, temperature=temperature, top_p=self.config.top_p)
+        ms = (time.perf_counter() - t0) * 1000.0
+        self._account_generation(completions, ms)
+        return completions, ms
+
+    def ebm_in_use(self, depth: int) -> bool:
+        return self.backends.scorer is not None and not ebm_skipped_at(depth, self.config)
+
+    async def score(self, nodes: Sequence[ProofNode]) -> None:
+        """Deferred collect-then-score: one scorer call for all `nodes`; failure gives the −1e6 sentinel (B6)."""
+        if self.backends.scorer is None or not nodes:
+            return
+        wanted = [n for n in nodes if not ebm_skipped_at(n.depth, self.config)]
+        for n in nodes:
+            if ebm_skipped_at(n.depth, self.config):
+                n.ebm_score = UNSCORED_EBM
+                self.stats.ebm_skipped_by_depth += 1
+        if not wanted:
+            return
+        error = ""
+        t0 = time.perf_counter()
+        try:
+            energies = await self.backends.scorer.score([n.state_text for n in wanted], self.root_goal)
+            if len(energies) != len(wanted):
+                raise ValueError(f"scorer returned {len(energies)} energies for {len(wanted)} states")
+        except Exception as exc:  # a value-model failure must not end the search (B6)
+            energies = None
+            error = f"{type(exc).__name__}: {exc}"
+            self.stats.ebm_failures += 1
+        ms = (time.perf_counter() - t0) * 1000.0
+        self.stats.ebm_ms += ms
+        self.stats.ebm_latencies_us.append(int(ms * 1000))
+        self.stats.ebm_score_calls += 1
+        self.stats.ebm_scored_states += len(wanted)
+        for i, n in enumerate(wanted):
+            if energies is None:
+                n.energy, n.ebm_score = None, UNSCORED_EBM
+            else:
+                n.energy = float(energies[i])
+                n.ebm_score = -n.energy
+        self.emit(NodesScored, scores=[{"node_id": n.id, "energy": n.energy, "ebm_score": n.ebm_score}
+                                       for n in wanted], ebm_ms=ms, error=error)
+
+    @property
+    def root_goal(self) -> str:
+        return self.tree.root.state_text
+
+    async def score_root(self) -> None:
+        """Reference 1.2: a skipped root gets −1e6, a failed root score gets 0.0 (B6)."""
+        root = self.tree.root
+        if self.backends.scorer is None:
+            return
+        if ebm_skipped_at(0, self.config):
+            root.ebm_score = UNSCORED_EBM
+            return
+        await self.score([root])
+        if root.energy is None:
+            root.ebm_score = 0.0
+
+    # ---- growing the DAG --------------------------------------------------------------------------------
+
+    def _announce(self, node: ProofNode) -> None:
+        self.emit(NodeAdded, node_id=node.id, parent_id=node.parent_id, kind=node.kind.value, tactic=node.tactic,
+                  goal_text=node.state_text, num_goals=len(node.goals), depth=node.depth, log_prob=node.log_prob,
+                  energy=node.energy, status=node.status.value, expansion_order=node.expansion_order,
+                  lean_ms=node.lean_ms, error=node.error, source=node.source)
+
+    def refresh(self, node_id: int) -> None:
+        changed = self.tree.refresh_status(node_id)
+        if changed:
+            self.emit(NodeStatusChanged, changes=[{"node_id": n.id, "status": n.status.value} for n in changed])
+
+    def add_root(self, state_id: int) -> ProofNode:
+        root = self.tree.add_root((root_goal_text(self.statement),), state_id, created_ms=self.elapsed_ms())
+        self._announce(root)
+        return root
+
+    def add_failure(self, parent: ProofNode, tactic: str, error: str, log_prob: float, lean_ms: float,
+                    source: str) -> ProofNode:
+        self.stats.tactic_failures += 1
+        node = self.tree.add_failed_tactic(parent.id, tactic, error, log_prob=log_prob,
+                                           created_ms=self.elapsed_ms(), lean_ms=lean_ms, source=source)
+        self._announce(node)
+        self.refresh(parent.id)
+        return node
+
+    def add_state(self, parent: ProofNode, tactic: str, outcome: TacticOutcome, log_prob: float, lean_ms: float,
+                  source: str) -> ProofNode:
+        node = self.tree.add_state(parent.id, tactic, outcome.goals, outcome.state_id, log_prob=log_prob,
+                                   created_ms=self.elapsed_ms(), lean_ms=lean_ms, source=source)
+        self._announce(node)
+        return node
+
+    def merge(self, parent: ProofNode, existing_id: int, tactic: str, lean_ms: float) -> bool:
+        """Link `parent` to a state already in the DAG; False (a loop) if that would close a cycle."""
+        try:
+            self.tree.add_merge_edge(parent.id, existing_id, tactic)
+        except CycleError:
+            self.stats.loops_detected += 1
+            return False
+        self.stats.states_merged += 1
+        self.emit(EdgeAdded, parent_id=parent.id, node_id=existing_id, tactic=tactic, lean_ms=lean_ms)
+        self.refresh(parent.id)
+        return True
+
+    async def add_terminal(self, parent: ProofNode, tactic: str, outcome: TacticOutcome, log_prob: float,
+                           lean_ms: float, source: str) -> ProofNode | None:
+        """Record a finished proof and re-check it whole; returns the terminal if it counts, else None."""
+        node = self.tree.add_terminal(parent.id, tactic, outcome.state_id, log_prob=log_prob,
+                                      created_ms=self.elapsed_ms(), lean_ms=lean_ms, source=source)
+        tactics = self.tree.proof_tactics(node.id)
+        verified, message, check_ms = True, "", 0.0
+        if self.config.recheck_proofs:
+            t0 = time.perf_counter()
+            check = await self.backends.verifier.check_proof(self.statement, tactics)
+            check_ms = (time.perf_counter() - t0) * 1000.0
+            self.stats.check_ms += check_ms
+            verified, message = check.ok, check.message
+        if not verified:
+            self.stats.proofs_rejected_by_recheck += 1
+            self.tree.reject_terminal(node.id, f"whole-proof re-check failed: {message}")
+        self._announce(node)
+        self.emit(ProofFound, node_id=node.id, tactics=tactics, proof_text=proof_text(tactics), verified=verified,
+                  check_message=message, check_ms=check_ms)
+        self.refresh(parent.id)
+        if not verified:
+            return None
+        self.stats.nodes_terminal += 1
+        if self.proof_terminal is None:
+            self.proof_terminal = node.id
+            self.usage_at_proof = self.usage()
+        return node
+
+    def mark_expanded(self, node: ProofNode) -> int:
+        order = self.expansion_counter
+        self.expansion_counter += 1
+        self.tree.mark_expanded(node.id, order)
+        self.stats.nodes_expanded += 1
+        return order
+
+    def announce_expansion(self, node: ProofNode, *, candidates: int, children_before: int, generate_ms: float,
+                           lean_ms: float) -> None:
+        assert node.expansion_order is not None
+        self.emit(NodeExpanded, node_id=node.id, expansion_order=node.expansion_order, depth=node.depth,
+                  round=self.stats.rounds, candidates=candidates,
+                  children_added=len(node.children) - children_before, generate_ms=generate_ms, lean_ms=lean_ms)
+        self.refresh(node.id)
+
+
+def proof_text(tactics: Sequence[str]) -> str:
+    """The tactic block of a proof, one tactic per line at the indentation `by` expects."""
+    lines: list[str] = []
+    for tactic in tactics:
+        lines.extend("  " + line for line in tactic.split("\n"))
+    return "\n".join(lines)
+
+
+def is_open_state(node: ProofNode) -> bool:
+    return node.kind in (NodeKind.ROOT, NodeKind.STATE)

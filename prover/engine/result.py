@@ -1,0 +1,71 @@
+"""The outcome of one theorem's search (reference 1.7 SearchResult, with the failure reasons of the brief)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from prover.engine.stats import SearchStats, Usage
+from prover.engine.tree import SearchTree
+
+
+class FailureReason(enum.StrEnum):
+    PROVED = "proved"
+    TIMEOUT = "timeout"
+    BUDGET_EXHAUSTED = "budget_exhausted"
+    MAX_ROUNDS = "max_rounds"
+    FRONTIER_EXHAUSTED = "frontier_exhausted"
+    CANCELLED = "cancelled"
+    ERROR = "error"
+
+
+@dataclass
+class SearchResult:
+    theorem_name: str
+    statement: str
+    strategy: str
+    failure_reason: FailureReason
+    proof_tactics: list[str]
+    proof_text: str
+    wall_time_ms: float
+    stats: SearchStats
+    tree: SearchTree = field(repr=False)
+    usage: Usage | None = None  # compute spent when the proof was found; None if unproved
+    terminal_node_id: int | None = None
+    error: str = ""
+
+    @property
+    def proved(self) -> bool:
+        return self.failure_reason is FailureReason.PROVED
+
+    @property
+    def nodes_expanded(self) -> int:
+        return self.stats.nodes_expanded
+
+    @property
+    def total_states(self) -> int:
+        return len(self.tree)
+
+    @property
+    def max_depth_reached(self) -> int:
+        return max((n.depth for n in self.tree), default=0)
+
+    def to_dict(self, *, with_latencies: bool = False) -> dict[str, Any]:
+        return {
+            "theorem_name": self.theorem_name,
+            "statement": self.statement,
+            "strategy": self.strategy,
+            "proved": self.proved,
+            "failure_reason": self.failure_reason.value,
+            "error": self.error,
+            "proof_tactics": list(self.proof_tactics),
+            "proof_text": self.proof_text,
+            "terminal_node_id": self.terminal_node_id,
+            "nodes_expanded": self.nodes_expanded,
+            "total_states": self.total_states,
+            "max_depth_reached": self.max_depth_reached,
+            "wall_time_ms": self.wall_time_ms,
+            "usage_at_proof": self.usage.to_dict() if self.usage else None,
+            "stats": self.stats.to_dict(with_latencies=with_latencies),
+        }
