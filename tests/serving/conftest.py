@@ -37,10 +37,10 @@ class RunningServer:
             return client.get("/model_info").json()["stats"]
 
 
-def start_server(model_dir: Path, *extra: str, env: dict | None = None) -> RunningServer:
-    """Launch `python -m prover.serving` on port 0 and wait for its 'ready on' line."""
-    command = [sys.executable, "-m", "prover.serving", "--model", str(model_dir), "--port", "0", "--threads", "1",
-               *extra]  # fmt: skip
+def start_server(model_dir: Path | None, *extra: str, env: dict | None = None) -> RunningServer:
+    """Launch `python -m prover.serving` on port 0 and wait for its 'ready on' line (no model: the embedded one)."""
+    model = ["--model", str(model_dir)] if model_dir is not None else []
+    command = [sys.executable, "-m", "prover.serving", *model, "--port", "0", "--threads", "1", *extra]
     process = subprocess.Popen(
         command,
         cwd=ROOT,
