@@ -1,0 +1,415 @@
+"""Elaborate untyped syntax into typed terms the way Lean 4 + Mathlib does (lean-semantics section 1.1).
+
+- Arithmetic trees (+ - * / % and the base of ^, plus both sides of a relation) are elaborated as a whole,
+  like Lean's `binop%`: the leaves' types are collected, the maximal type wins (the expected type counts
+  too) and coercions `↑` are inserted at the leaves, never around a whole subterm.
+- Bare numerals default to ℕ; a tree with a unary minus and no typed leaf defaults to ℤ.
+- `^` takes an ℕ exponent by default (so `x ^ (1/3)` is `x ^ 0`); a real or integer exponent is refused.
+- Untyped binders (`∃ x, …`) get the type their first arithmetic tree gives them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from fractions import Fraction
+
+from .parser import Syn
+from .terms import (
+    FALSE,
+    INT,
+    NAT,
+    NUMERIC_TYPES,
+    PROP,
+    RAT,
+    REAL,
+    TRUE,
+    TYPE_ALIASES,
+    TYPE_RANK,
+    Cmp,
+    Conn,
+    Imp,
+    Num,
+    Op,
+    Quant,
+    Term,
+    Var,
+    cast,
+    transform,
+)
+
+_fresh = itertools.count(1000)
+
+
+def fresh_id() -> int:
+    """Process-wide unique id for variables and goals (printed as `_uniq.N`)."""
+    return next(_fresh)
+
+
+class ElabError(Exception):
+    """A term that parses but does not elaborate (unknown identifier, type mismatch, unsupported construct)."""
+
+    def __init__(self, message: str, column: int = 0):
+        super().__init__(message)
+        self.message = message
+        self.column = column
+
+
+_ARITH = ("bin", "neg")
+_UNSUPPORTED_FUNCTIONS = {
+    "Real.log", "Real.exp", "Real.cos", "Real.sin", "Real.tan", "Real.pi", "Real.logb", "Nat.Prime", "Nat.gcd",
+    "Nat.lcm", "Int.floor", "Int.ceil", "Finset.range", "Finset.Icc", "Nat.factorial", "Real.rpow", "Nat.digits",
+}
+
+
+class _Meta:
+    """Type of an untyped binder, fixed by the first arithmetic tree that uses it."""
+
+    def __init__(self) -> None:
+        self.ty: str | None = None
+
+
+class Elaborator:
+    """Elaborates syntax in a scope of named variables (numeric or Prop); hypotheses are not terms."""
+
+    def __init__(self, scope: Mapping[str, Var] | None = None):
+        self.scope: dict[str, Var] = dict(scope or {})
+        self.metas: dict[int, _Meta] = {}
+
+    # ------------------------------------------------------------------------------------------ props
+    def prop(self, s: Syn) -> Term:
+        k = s.kind
+        if k == "quant":
+            return self._quant(s)
+        if k in ("and", "or", "iff"):
+            return Conn(k, (self.prop(s.args[0]), self.prop(s.args[1])))
+        if k == "implies":
+            return Imp(self.prop(s.args[0]), self.prop(s.args[1]))
+        if k == "not":
+            return Conn("not", (self.prop(s.args[0]),))
+        if k == "rel":
+            return self._relation(s)
+        if k == "ident":
+            name = s.args[0]
+            if name == "True":
+                return TRUE
+            if name == "False":
+                return FALSE
+            var = self.scope.get(name)
+            if var is not None and var.ty == PROP:
+                return var
+            if var is not None:
+                raise ElabError(f"type mismatch\n  {name}\nhas type\n  {var.ty} : Type\nbut is expected to have type\n"
+                                "  Prop : Type", s.column)
+            raise self._unknown(name, s)
+        if k == "ascribe":
+            inner, ty = s.args
+            if self._type_name(ty) != PROP:
+                raise ElabError("type expected to be Prop", s.column)
+            return self.prop(inner)
+        if k in ("bin", "neg", "nat", "dec", "call", "coe"):
+            raise ElabError("type mismatch: a number is not a proposition", s.column)
+        raise ElabError(f"unsupported syntax ({k}) in a proposition", s.column)
+
+    def _quant(self, s: Syn) -> Term:
+        q, binders, body = s.args
+        saved = dict(self.scope)
+        layers: list[tuple[str, object]] = []  # ("var", (fid, name, meta-or-type)) or ("hyp", (name, prop))
+        try:
+            for names, ty_syn, pred in binders:
+                ty = None if ty_syn is None else self._binder_type(ty_syn)
+                if ty is not None and ty not in NUMERIC_TYPES and ty != PROP:
+                    # a hypothesis binder (h : P)
+                    if q == "∃":
+                        raise ElabError("unsupported: existential over a proof", s.column)
+                    prop = ty
+                    for name in names:
+                        layers.append(("hyp", (name, prop)))
+                    continue
+                for name in names:
+                    fid = fresh_id()
+                    if ty is None:
+                        meta = _Meta()
+                        self.metas[fid] = meta
+                        var = Var(fid, name, f"?{fid}")
+                    else:
+                        var = Var(fid, name, ty)
+                    self.scope[name] = var
+                    layers.append(("var", var))
+                    if pred is not None:
+                        op, bound = pred
+                        rel = self._relation(Syn("rel", (op, Syn("ident", (name,), s.column), bound), s.column))
+                        layers.append(("pred", rel))
+            body_term = self.prop(body)
+        finally:
+            self.scope = saved
+        for kind, item in reversed(layers):
+            if kind == "hyp":
+                name, prop = item
+                body_term = Imp(prop, body_term, name)
+            elif kind == "pred":
+                body_term = Imp(item, body_term) if q == "∀" else Conn("and", (item, body_term))
+            else:
+                var = item
+                var_ty = self._resolve(var.ty)
+                if var_ty != var.ty:
+                    body_term = _retype(body_term, var.fid, var_ty)
+                body_term = Quant(q, var.fid, var.name, var_ty, body_term)
+        return body_term
+
+    def _binder_type(self, s: Syn) -> str | Term:
+        if s.kind == "ident" and s.args[0] in TYPE_ALIASES:
+            return TYPE_ALIASES[s.args[0]]
+        if s.kind == "implies" or (s.kind == "ident" and s.args[0][:1].isupper() and s.args[0] not in self.scope):
+            raise ElabError(f"unsupported binder type (only ℕ ℤ ℚ ℝ Prop and propositions): {_show(s)}",
+                            s.column)
+        return self.prop(s)
+
+    def _type_name(self, s: Syn) -> str:
+        if s.kind == "ident" and s.args[0] in TYPE_ALIASES:
+            return TYPE_ALIASES[s.args[0]]
+        raise ElabError(f"unsupported type {_show(s)} (only ℕ ℤ ℚ ℝ)", s.column)
+
+    def _resolve(self, ty: str) -> str:
+        if ty.startswith("?"):
+            meta = self.metas.get(int(ty[1:]))
+            if meta is None or meta.ty is None:
+                return NAT
+            return meta.ty
+        return ty
+
+    # ------------------------------------------------------------------------------------------ terms
+    def _relation(self, s: Syn) -> Term:
+        op, lhs, rhs = s.args
+        if op in ("=", "≠") and self._is_prop_syntax(lhs):
+            a, b = self.prop(lhs), self.prop(rhs)
+            eq = Conn("iff", (a, b))
+            return eq if op == "=" else Conn("not", (eq,))
+        lhs_t, rhs_t = self._tree([lhs, rhs], None, s)
+        if op == "∣" and lhs_t.ty in (RAT, REAL):
+            raise ElabError("unsupported: divisibility in a field", s.column)
+        return Cmp(op, lhs_t, rhs_t)
+
+    def _is_prop_syntax(self, s: Syn) -> bool:
+        if s.kind in ("rel", "and", "or", "not", "implies", "iff", "quant"):
+            return True
+        if s.kind == "ident":
+            v = self.scope.get(s.args[0])
+            return s.args[0] in ("True", "False") or (v is not None and v.ty == PROP)
+        return False
+
+    def term(self, s: Syn, expected: str | None = None) -> Term:
+        """Elaborate an arithmetic term, with an optional expected numeric type."""
+        return self._tree([s], expected, s)[0]
+
+    def _tree(self, roots: list[Syn], expected: str | None, where: Syn) -> list[Term]:
+        leaves: list[Syn] = []
+        has_neg = [False]
+
+        def collect(n: Syn) -> None:
+            if n.kind == "bin":
+                collect(n.args[1])
+                if n.args[0] != "^":
+                    collect(n.args[2])
+            elif n.kind == "neg":
+                has_neg[0] = True
+                collect(n.args[0])
+            else:
+                leaves.append(n)
+
+        for r in roots:
+            collect(r)
+        types = [self._probe(leaf) for leaf in leaves]
+        known = [t for t in types if t is not None]
+        if expected is not None:
+            known.append(expected)
+        if known:
+            target = max(known, key=lambda t: TYPE_RANK[t])
+        else:
+            target = INT if has_neg[0] else NAT
+        if expected is not None and TYPE_RANK[target] > TYPE_RANK[expected]:
+            raise ElabError(f"type mismatch: term of type {target} where {expected} is expected", where.column)
+        return [self._build(r, target) for r in roots]
+
+    def _probe(self, s: Syn) -> str | None:
+        """The type a leaf has on its own, or None when it adapts to its surroundings (numerals, ↑e)."""
+        k = s.kind
+        if k in ("nat", "dec", "coe", "hole"):
+            return None
+        if k == "ident":
+            name = s.args[0]
+            var = self.scope.get(name)
+            if var is None:
+                raise self._unknown(name, s)
+            if var.ty == PROP:
+                raise ElabError(f"type mismatch: {name} is a proposition, a number is expected", s.column)
+            ty = self._resolve_known(var.ty)
+            return ty
+        if k == "ascribe":
+            return self._type_name(s.args[1])
+        if k == "call":
+            head, args = s.args
+            if head in ("Real.sqrt",):
+                return REAL
+            if head in ("Int.natAbs", "Int.toNat"):
+                return NAT
+            if head in ("abs", "min", "max"):
+                inner = [self._probe_tree(a) for a in args]
+                inner = [t for t in inner if t is not None]
+                return max(inner, key=lambda t: TYPE_RANK[t]) if inner else None
+            return None
+        if k in ("bin", "neg"):
+            return self._probe_tree(s)
+        return None
+
+    def _probe_tree(self, s: Syn) -> str | None:
+        if s.kind == "bin":
+            found = [self._probe_tree(s.args[1])]
+            if s.args[0] != "^":
+                found.append(self._probe_tree(s.args[2]))
+            found = [t for t in found if t is not None]
+            return max(found, key=lambda t: TYPE_RANK[t]) if found else None
+        if s.kind == "neg":
+            return self._probe_tree(s.args[0])
+        return self._probe(s)
+
+    def _resolve_known(self, ty: str) -> str | None:
+        if ty.startswith("?"):
+            meta = self.metas.get(int(ty[1:]))
+            return None if meta is None else meta.ty
+        return ty
+
+    def _build(self, s: Syn, ty: str) -> Term:
+        k = s.kind
+        if k == "bin":
+            op, a, b = s.args
+            if op == "^":
+                base = self._build(a, ty)
+                exponent = self._exponent(b)
+                return Op("^", (base, exponent), ty)
+            if op == "%" and ty in (RAT, REAL):
+                raise ElabError(f"failed to synthesize\n  HMod {ty} {ty} ?m", s.column)
+            return Op(op, (self._build(a, ty), self._build(b, ty)), ty)
+        if k == "neg":
+            if ty == NAT:
+                raise ElabError("failed to synthesize\n  Neg ℕ", s.column)
+            return Op("neg", (self._build(s.args[0], ty),), ty)
+        return self._leaf(s, ty)
+
+    def _exponent(self, s: Syn) -> Term:
+        exponent = self.term(s)
+        if exponent.ty != NAT:
+            raise ElabError(f"unsupported: exponent of type {exponent.ty} (only natural-number powers are modelled)",
+                            s.column)
+        return exponent
+
+    def _leaf(self, s: Syn, ty: str) -> Term:
+        k = s.kind
+        if k == "nat":
+            return Num(Fraction(s.args[0]), ty)
+        if k == "dec":
+            if ty not in (RAT, REAL):
+                raise ElabError(f"failed to synthesize\n  OfScientific {ty}", s.column)
+            return Num(Fraction(s.args[0]), ty, sci=s.args[0])
+        if k == "ident":
+            var = self.scope[s.args[0]]
+            own = self._resolve_known(var.ty)
+            if own is None:
+                self.metas[int(var.ty[1:])].ty = ty
+                return Var(var.fid, var.name, ty)
+            var = Var(var.fid, var.name, own)
+            return self._coerce(var, ty, s)
+        if k == "ascribe":
+            inner_ty = self._type_name(s.args[1])
+            inner = self.term(s.args[0], inner_ty)
+            return self._coerce(inner, ty, s)
+        if k == "coe":
+            inner = self.term(s.args[0])
+            if TYPE_RANK[inner.ty] > TYPE_RANK[ty]:
+                raise ElabError(f"type mismatch: cannot coerce {inner.ty} to {ty}", s.column)
+            return cast(inner, ty)
+        if k == "call":
+            return self._call(s, ty)
+        if k in ("bin", "neg"):
+            return self._build(s, ty)
+        if k == "hole":
+            raise ElabError("don't know how to synthesize placeholder", s.column)
+        raise ElabError(f"unsupported syntax ({k}) in an arithmetic term", s.column)
+
+    def _coerce(self, term: Term, ty: str, s: Syn) -> Term:
+        if term.ty == ty:
+            return term
+        if TYPE_RANK[term.ty] > TYPE_RANK[ty]:
+            raise ElabError(f"type mismatch\n  {_show(s)}\nhas type {term.ty} but is expected to have type {ty}",
+                            s.column)
+        return cast(term, ty)
+
+    def _call(self, s: Syn, ty: str) -> Term:
+        head, args = s.args
+        if head == "Real.sqrt":
+            if len(args) != 1:
+                raise ElabError("Real.sqrt takes one argument", s.column)
+            return self._coerce(Op("sqrt", (self.term(args[0], REAL),), REAL), ty, s)
+        if head == "abs":
+            if len(args) != 1:
+                raise ElabError("abs takes one argument", s.column)
+            if ty == NAT:
+                raise ElabError("failed to synthesize\n  Lattice ℕ", s.column)
+            return Op("abs", (self.term(args[0], ty),), ty)
+        if head in ("min", "max"):
+            if len(args) != 2:
+                raise ElabError(f"{head} takes two arguments", s.column)
+            a, b = self._tree([args[0], args[1]], ty, s)
+            return Op(head, (a, b), ty)
+        if head in ("Int.natAbs", "Int.toNat"):
+            if len(args) != 1:
+                raise ElabError(f"{head} takes one argument", s.column)
+            inner = self.term(args[0], INT)
+            return self._coerce(Op(head.split(".")[1], (inner,), NAT), ty, s)
+        if head in self.scope:
+            raise ElabError(f"function expected\n  {head}", s.column)
+        raise self._unknown(head, s)
+
+    def _unknown(self, name: str, s: Syn) -> ElabError:
+        if name in ("π", "sqrt"):
+            return ElabError(f"ambiguous, possible interpretations for {name} (unsupported in minilean)", s.column)
+        if name in _UNSUPPORTED_FUNCTIONS:
+            return ElabError(f"unsupported function '{name}' (outside the minilean fragment)", s.column)
+        return ElabError(f"unknown identifier '{name}'", s.column)
+
+
+def _retype(term: Term, fid: int, ty: str) -> Term:
+    """Give a binder's variable its inferred type everywhere in the body."""
+
+    def fix(t: Term) -> Term | None:
+        if isinstance(t, Var) and t.fid == fid and t.ty != ty:
+            return Var(t.fid, t.name, ty)
+        return None
+
+    return transform(term, fix)
+
+
+def _show(s: Syn) -> str:
+    if s.kind == "ident":
+        return s.args[0]
+    if s.kind == "nat":
+        return str(s.args[0])
+    if s.kind == "implies":
+        return f"{_show(s.args[0])} → {_show(s.args[1])}"
+    return s.kind
+
+
+def elaborate_prop(text_or_syn: str | Syn, scope: Mapping[str, Var] | None = None) -> Term:
+    """Parse (if given text) and elaborate a proposition in a scope of variables."""
+    from .parser import parse_term
+
+    syn = parse_term(text_or_syn) if isinstance(text_or_syn, str) else text_or_syn
+    return Elaborator(scope).prop(syn)
+
+
+def elaborate_term(text_or_syn: str | Syn, scope: Mapping[str, Var] | None = None,
+                   expected: str | None = None) -> Term:
+    from .parser import parse_term
+
+    syn = parse_term(text_or_syn) if isinstance(text_or_syn, str) else text_or_syn
+    return Elaborator(scope).term(syn, expected)

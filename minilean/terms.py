@@ -1,0 +1,300 @@
+"""Typed terms of the minilean fragment and their Lean-style pretty printer.
+
+Terms are immutable. Variables are identified by a unique id (`fid`), not by name, so that a shadowed
+hypothesis keeps meaning the same thing; the printer maps ids to display names (`x✝` for shadowed ones).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+NAT, INT, RAT, REAL, PROP = "ℕ", "ℤ", "ℚ", "ℝ", "Prop"
+NUMERIC_TYPES = (NAT, INT, RAT, REAL)
+# Coercions only go upward along this chain (lean-semantics 1.1).
+TYPE_RANK = {NAT: 0, INT: 1, RAT: 2, REAL: 3}
+TYPE_ALIASES = {"ℕ": NAT, "Nat": NAT, "ℤ": INT, "Int": INT, "ℚ": RAT, "Rat": RAT, "ℝ": REAL, "Real": REAL,
+                "Prop": PROP}
+
+RELATIONS = ("=", "≠", "<", "≤", ">", "≥")
+
+
+class Term:
+    """Base class of all terms; `ty` is a numeric type name or PROP."""
+
+    ty: str
+
+    def children(self) -> tuple[Term, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class Num(Term):
+    """A non-negative numeral; `sci` keeps the source text of a decimal literal such as 1.5."""
+
+    value: Fraction
+    ty: str
+    sci: str | None = None
+
+
+@dataclass(frozen=True)
+class Var(Term):
+    fid: int
+    name: str
+    ty: str
+
+
+@dataclass(frozen=True)
+class Op(Term):
+    """Arithmetic: + - * / % ^ neg abs sqrt min max cast natAbs toNat (cast: from args[0].ty to ty)."""
+
+    op: str
+    args: tuple[Term, ...]
+    ty: str
+
+    def children(self) -> tuple[Term, ...]:
+        return self.args
+
+
+@dataclass(frozen=True)
+class Cmp(Term):
+    """A relation = ≠ < ≤ > ≥ or ∣ between two terms of the same numeric type (or = between props)."""
+
+    op: str
+    lhs: Term
+    rhs: Term
+    ty: str = PROP
+
+    def children(self) -> tuple[Term, ...]:
+        return (self.lhs, self.rhs)
+
+
+@dataclass(frozen=True)
+class Conn(Term):
+    """Connectives: and, or, iff (two args), not (one arg)."""
+
+    op: str
+    args: tuple[Term, ...]
+    ty: str = PROP
+
+    def children(self) -> tuple[Term, ...]:
+        return self.args
+
+
+@dataclass(frozen=True)
+class Imp(Term):
+    """`A → B`; `name` is the binder name Lean keeps for `∀ (h : A), B` (`a` for a plain arrow)."""
+
+    lhs: Term
+    rhs: Term
+    name: str = "a"
+    ty: str = PROP
+
+    def children(self) -> tuple[Term, ...]:
+        return (self.lhs, self.rhs)
+
+
+@dataclass(frozen=True)
+class Quant(Term):
+    """`∀ (x : T), body` or `∃ x, body` over a numeric type or Prop; the bound variable is `Var(fid, name, T)`."""
+
+    q: str
+    fid: int
+    name: str
+    var_ty: str
+    body: Term
+    ty: str = PROP
+
+    def children(self) -> tuple[Term, ...]:
+        return (self.body,)
+
+    @property
+    def var(self) -> Var:
+        return Var(self.fid, self.name, self.var_ty)
+
+
+@dataclass(frozen=True)
+class Const(Term):
+    """True or False."""
+
+    value: bool
+    ty: str = PROP
+
+
+TRUE, FALSE = Const(True), Const(False)
+
+
+def num(value: int | Fraction, ty: str) -> Term:
+    """The numeral Lean normalises a value to: `n`, `-n`, `a / b` or `-(a / b)` printed as `-a / b`."""
+    value = Fraction(value)
+    if value < 0:
+        return Op("neg", (num(-value, ty),), ty)
+    if value.denominator == 1:
+        return Num(value, ty)
+    return Op("/", (Num(Fraction(value.numerator), ty), Num(Fraction(value.denominator), ty)), ty)
+
+
+def cast(term: Term, ty: str) -> Term:
+    return term if term.ty == ty else Op("cast", (term,), ty)
+
+
+def walk(term: Term) -> Iterator[Term]:
+    yield term
+    for child in term.children():
+        yield from walk(child)
+
+
+def free_vars(term: Term) -> set[int]:
+    if isinstance(term, Var):
+        return {term.fid}
+    if isinstance(term, Quant):
+        return free_vars(term.body) - {term.fid}
+    out: set[int] = set()
+    for child in term.children():
+        out |= free_vars(child)
+    return out
+
+
+def rebuild(term: Term, children: tuple[Term, ...]) -> Term:
+    if isinstance(term, Op):
+        return Op(term.op, children, term.ty)
+    if isinstance(term, Cmp):
+        return Cmp(term.op, children[0], children[1])
+    if isinstance(term, Conn):
+        return Conn(term.op, children)
+    if isinstance(term, Imp):
+        return Imp(children[0], children[1], term.name)
+    if isinstance(term, Quant):
+        return Quant(term.q, term.fid, term.name, term.var_ty, children[0])
+    return term
+
+
+def transform(term: Term, fn: Callable[[Term], Term | None]) -> Term:
+    """Bottom-up rewrite: `fn` returns a replacement or None to keep the node (after rewriting children)."""
+    kids = term.children()
+    if kids:
+        new_kids = tuple(transform(k, fn) for k in kids)
+        if new_kids != kids:
+            term = rebuild(term, new_kids)
+    replaced = fn(term)
+    return term if replaced is None else replaced
+
+
+def substitute(term: Term, mapping: dict[int, Term]) -> Term:
+    """Replace free variables by terms (no capture: bound ids are unique across the process)."""
+    if isinstance(term, Var):
+        return mapping.get(term.fid, term)
+    if isinstance(term, Quant):
+        inner = {k: v for k, v in mapping.items() if k != term.fid}
+        return Quant(term.q, term.fid, term.name, term.var_ty, substitute(term.body, inner))
+    kids = term.children()
+    if not kids:
+        return term
+    return rebuild(term, tuple(substitute(k, mapping) for k in kids))
+
+
+def replace_subterm(term: Term, old: Term, new: Term) -> Term:
+    if term == old:
+        return new
+    kids = term.children()
+    if not kids:
+        return term
+    new_kids = tuple(replace_subterm(k, old, new) for k in kids)
+    return term if new_kids == kids else rebuild(term, new_kids)
+
+
+def conjuncts(term: Term) -> list[Term]:
+    if isinstance(term, Conn) and term.op == "and":
+        return conjuncts(term.args[0]) + conjuncts(term.args[1])
+    return [term]
+
+
+# ---------------------------------------------------------------------------------------------- printing
+
+_BINARY = {"+": (65, "left"), "-": (65, "left"), "*": (70, "left"), "/": (70, "left"), "%": (70, "left"),
+           "^": (75, "right")}
+_MAX = 1024
+
+
+def pretty(term: Term, names: dict[int, str] | None = None) -> str:
+    """Print a term as Lean 4 + Mathlib's delaborator does (lean-semantics section 4)."""
+    return _pp(term, 0, names or {}, True)
+
+
+def _paren(text: str, own: int, needed: int) -> str:
+    return f"({text})" if own < needed else text
+
+
+def _pp(t: Term, prec: int, names: dict[int, str], tail: bool = False) -> str:
+    """`tail`: nothing follows this term, so a trailing quantifier needs no parentheses (as in Lean)."""
+    if isinstance(t, Num):
+        return t.sci if t.sci is not None else str(t.value.numerator)
+    if isinstance(t, Var):
+        return names.get(t.fid, t.name)
+    if isinstance(t, Const):
+        return "True" if t.value else "False"
+    if isinstance(t, Op):
+        return _pp_op(t, prec, names)
+    if isinstance(t, Cmp):
+        text = f"{_pp(t.lhs, 51, names)} {t.op} {_pp(t.rhs, 51, names)}"
+        return _paren(text, 50, prec)
+    if isinstance(t, Conn):
+        if t.op == "not":
+            inner_tail = tail or prec > 40
+            return _paren("¬" + _pp(t.args[0], 40, names, inner_tail), 40, prec)
+        sym, level = {"and": ("∧", 35), "or": ("∨", 30), "iff": ("↔", 20)}[t.op]
+        right_prec = level if t.op != "iff" else level + 1
+        inner_tail = tail or prec > level
+        text = f"{_pp(t.args[0], level + 1, names)} {sym} {_pp(t.args[1], right_prec, names, inner_tail)}"
+        return _paren(text, level, prec)
+    if isinstance(t, Imp):
+        inner_tail = tail or prec > 25
+        text = f"{_pp(t.lhs, 26, names)} → {_pp(t.rhs, 25, names, inner_tail)}"
+        return _paren(text, 25, prec)
+    if isinstance(t, Quant):
+        text = _pp_quant(t, names)
+        return text if tail or prec == 0 else f"({text})"
+    raise TypeError(f"cannot print {t!r}")
+
+
+def _pp_op(t: Op, prec: int, names: dict[int, str]) -> str:
+    a = t.args
+    if t.op in _BINARY:
+        level, assoc = _BINARY[t.op]
+        lp, rp = (level, level + 1) if assoc == "left" else (level + 1, level)
+        return _paren(f"{_pp(a[0], lp, names)} {t.op} {_pp(a[1], rp, names)}", level, prec)
+    if t.op == "neg":
+        return _paren("-" + _pp(a[0], 75, names), 75, prec)
+    if t.op == "cast":
+        return _paren("↑" + _pp(a[0], _MAX, names), _MAX, prec)
+    if t.op == "sqrt":
+        return _paren("√" + _pp(a[0], _MAX, names), _MAX, prec)
+    if t.op == "abs":
+        return "|" + _pp(a[0], 0, names) + "|"
+    if t.op in ("min", "max"):
+        return _paren(f"{t.op} {_pp(a[0], _MAX, names)} {_pp(a[1], _MAX, names)}", _MAX - 1, prec)
+    if t.op in ("natAbs", "toNat"):
+        # generalized field notation: Int.natAbs x prints as x.natAbs
+        return _paren(f"{_pp(a[0], _MAX, names)}.{t.op}", _MAX, prec)
+    raise TypeError(f"cannot print operator {t.op}")
+
+
+def _pp_quant(t: Quant, names: dict[int, str]) -> str:
+    if t.q == "∃":
+        bound = [t.name]
+        body = t.body
+        while isinstance(body, Quant) and body.q == "∃":
+            bound.append(body.name)
+            body = body.body
+        return f"∃ {' '.join(bound)}, {_pp(body, 0, names, True)}"
+    groups: list[tuple[list[str], str]] = [([t.name], t.var_ty)]
+    body = t.body
+    while isinstance(body, Quant) and body.q == "∀":
+        if body.var_ty == groups[-1][1]:
+            groups[-1][0].append(body.name)
+        else:
+            groups.append(([body.name], body.var_ty))
+        body = body.body
+    binders = " ".join(f"({' '.join(ns)} : {ty})" for ns, ty in groups)
+    return f"∀ {binders}, {_pp(body, 0, names, True)}"
