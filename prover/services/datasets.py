@@ -1,5 +1,6 @@
 """Importing a data file as a Dataset: the one path used by the admin, `manage.py import_dataset` and the API."""
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -9,10 +10,16 @@ from training.data.errors import DataFileError
 from training.data.formats import parse_data_file
 from training.data.known_issues import known_issue
 
+from ..bulk import insert_rows
 from ..models import Dataset, KnownProof, Theorem, statement_hash
 from .errors import ServiceError
 
 BATCH = 2000
+THEOREM_COLUMNS = (
+    "dataset_id", "name", "split", "statement", "formal_statement", "header", "informal_statement", "informal_proof",
+    "content_hash", "flagged", "flag_reason", "extra",
+)
+PROOF_COLUMNS = ("theorem_id", "proof", "source", "lean_version", "full_code", "tactics")
 
 Progress = Callable[[int, int], None]
 
@@ -78,43 +85,25 @@ def import_dataset(
             created_by=user if user is not None and user.is_authenticated else None,
         )
         flagged: list[str] = []
-        theorems = []
+        rows = []
         for record in records:
             reason = known_issue(record.name, record.statement)
             if reason:
                 flagged.append(record.name)
-            theorems.append(
-                Theorem(
-                    dataset=dataset,
-                    name=record.name,
-                    split=record.split,
-                    statement=record.statement,
-                    formal_statement=record.formal_statement,
-                    header=record.header,
-                    informal_statement=record.informal_statement,
-                    informal_proof=record.informal_proof,
-                    content_hash=statement_hash(record.statement),
-                    flagged=bool(reason),
-                    flag_reason=reason,
-                    extra=record.extra,
-                )
-            )
-        saved: list[Theorem] = []
-        for start in range(0, len(theorems), BATCH):
-            saved.extend(Theorem.objects.bulk_create(theorems[start : start + BATCH]))
+            rows.append((
+                dataset.pk, record.name, record.split, record.statement, record.formal_statement, record.header,
+                record.informal_statement, record.informal_proof, statement_hash(record.statement), bool(reason),
+                reason, json.dumps(record.extra),
+            ))
+        for start in range(0, len(rows), BATCH):
+            insert_rows(Theorem._meta.db_table, THEOREM_COLUMNS, rows[start : start + BATCH])
             if progress:
-                progress(len(saved), len(theorems))
+                progress(min(start + BATCH, len(rows)), len(rows))
+        ids = dict(Theorem.objects.filter(dataset=dataset).values_list("name", "pk"))
         proofs = [
-            KnownProof(
-                theorem=theorem,
-                proof=proof.proof,
-                source=proof.source,
-                lean_version=proof.lean_version,
-                full_code=proof.full_code,
-                tactics=list(proof.tactics),
-            )
-            for theorem, record in zip(saved, records, strict=True)
+            (ids[record.name], proof.proof, proof.source, proof.lean_version, proof.full_code, json.dumps(list(proof.tactics)))
+            for record in records
             for proof in record.proofs
         ]
-        KnownProof.objects.bulk_create(proofs, batch_size=BATCH)
-    return ImportSummary(dataset, len(saved), len(proofs), flagged, parsed.rejected)
+        insert_rows(KnownProof._meta.db_table, PROOF_COLUMNS, proofs)
+    return ImportSummary(dataset, len(rows), len(proofs), flagged, parsed.rejected)

@@ -61,12 +61,16 @@ def test_a_bad_line_deep_in_a_big_file_saves_nothing():
 
 @pytest.mark.django_db
 def test_a_database_failure_midway_rolls_back_the_whole_import(monkeypatch):
-    from prover.models import KnownProof as KP
+    from prover.services import datasets
 
-    def explode(*args, **kwargs):
-        raise RuntimeError("disk full")
+    real_insert = datasets.insert_rows
 
-    monkeypatch.setattr(KP.objects, "bulk_create", explode)
+    def fail_on_proofs(table, columns, rows):
+        if table == "prover_knownproof":  # the theorems are in by now: they must vanish with the proofs
+            raise RuntimeError("disk full")
+        real_insert(table, columns, rows)
+
+    monkeypatch.setattr(datasets, "insert_rows", fail_on_proofs)
     with pytest.raises(RuntimeError):
         import_dataset(name="p", text=(DATA / "proofs/minif2f_proofs_kimina.jsonl").read_text(), format="proofs")
     assert nothing_saved()
