@@ -48,27 +48,27 @@ def _strip_code_fence(text: str) -> str:
     return "\n".join(inner)
 
 
-def _drop_comment_lines(lines: list[str]) -> list[str]:
-    """Remove whole-line comments: ``--`` lines and ``/- … -/`` blocks, even when they span lines.
+def _drop_comments(lines: list[str]) -> list[str]:
+    """Remove comments: ``--`` lines, ``/- … -/`` blocks (even when they span lines) and trailing ``--``.
 
     Dropping them before the layout analysis means a comment can neither end a block body early nor be
-    mistaken for a tactic (a multi-line block comment's inner lines would otherwise look like tactics).
+    mistaken for a tactic, and a trailing comment cannot swallow the rest of a ``<;>`` chain once lines
+    are joined.
     """
     kept: list[str] = []
     depth = 0
     for line in lines:
-        stripped = line.strip()
+        stripped = _strip_bullet(line.strip())
         if depth > 0:
             depth = max(0, depth + stripped.count("/-") - stripped.count("-/"))
             continue
-        if stripped.startswith("--"):
+        if stripped.startswith("--") or stripped.startswith("-/"):
             continue
         if stripped.startswith("/-"):
             depth = max(0, stripped.count("/-") - stripped.count("-/"))
             continue
-        if stripped.startswith("-/"):
-            continue
-        kept.append(line)
+        trailing = line.find(" --")
+        kept.append(line[:trailing].rstrip() if trailing >= 0 else line)
     return kept
 
 
@@ -78,8 +78,7 @@ def _strip_bullet(text: str) -> str:
     stripped = text.lstrip()
     if not stripped or stripped[0] not in _BULLETS:
         return text
-    rest = stripped.lstrip(_BULLETS + " \t")
-    return rest if rest else stripped
+    return stripped.lstrip(_BULLETS + " \t")
 
 
 def _is_block_opener(stripped: str) -> bool:
@@ -130,7 +129,7 @@ def extract_first_tactic(text: str) -> str:
     ``=>``) or its continuation lines while brackets are unbalanced. Continuation lines are trimmed and
     joined with newlines.
     """
-    lines = _drop_comment_lines(_split_lines(_strip_code_fence(text.rstrip())))
+    lines = _drop_comments(_split_lines(_strip_code_fence(text.rstrip())))
     start = 0
     while start < len(lines) and not lines[start].strip():
         start += 1
@@ -345,7 +344,7 @@ def _take_chain(cursor: _Cursor, head: str, indent: int) -> str:
 
 
 def _split_structured(text: str, *, decompose: bool) -> list[str]:
-    lines = _drop_comment_lines(_split_lines(_strip_code_fence(text.rstrip())))
+    lines = _drop_comments(_split_lines(_strip_code_fence(text.rstrip())))
     cursor = _Cursor(lines)
     tactics: list[str] = []
     saw_declaration = False

@@ -310,6 +310,13 @@ PROOF_CASES = [
         id="comment-does-not-end-body",
     ),
     pytest.param("intro x\r\nsimp\r\n", ["intro x", "simp"], id="crlf"),
+    pytest.param(
+        "  simp [h₀] -- unfold\n  <;> linarith -- close",
+        ["simp [h₀] <;> linarith"],
+        id="trailing-comments-do-not-swallow-a-chain",
+    ),
+    pytest.param("· -- Case 1: x ≤ 0\n  simp\n· nlinarith", ["simp", "nlinarith"], id="bullet-then-comment"),
+    pytest.param("··\nsimp", ["simp"], id="double-bullet"),
 ]
 
 
