@@ -1,26 +1,37 @@
-"""Energy-based value model: GoalConditionedEnergyHead, encoder client, batch scorer. No Django."""
+"""Energy-based value model: GoalConditionedEnergyHead, encoder client, batch scorer. No Django.
 
-from prover.value.checkpoint import load_energy_head, read_energy_head_config, save_energy_head
-from prover.value.embedding_cache import EmbeddingCache
-from prover.value.encoder_client import EncoderClient
-from prover.value.energy_head import EnergyHeadConfig, GoalConditionedEnergyHead, expected_parameter_count
-from prover.value.errors import CheckpointError, EncodeError, ScoringError, ValueModelError
-from prover.value.scorer import EmbeddingSource, EnergyScorer, InProcessEnergyScorer
+Names are imported lazily, so that `prover.value.energy_head` (torch only) can be used where the HTTP
+client's dependencies are not installed, e.g. a benchmark on a bare GPU machine.
+"""
 
-__all__ = [
-    "CheckpointError",
-    "EmbeddingCache",
-    "EmbeddingSource",
-    "EncodeError",
-    "EncoderClient",
-    "EnergyHeadConfig",
-    "EnergyScorer",
-    "GoalConditionedEnergyHead",
-    "InProcessEnergyScorer",
-    "ScoringError",
-    "ValueModelError",
-    "expected_parameter_count",
-    "load_energy_head",
-    "read_energy_head_config",
-    "save_energy_head",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "CheckpointError": "prover.value.errors",
+    "EncodeError": "prover.value.errors",
+    "ScoringError": "prover.value.errors",
+    "ValueModelError": "prover.value.errors",
+    "EmbeddingCache": "prover.value.embedding_cache",
+    "EncoderClient": "prover.value.encoder_client",
+    "EnergyHeadConfig": "prover.value.energy_head",
+    "GoalConditionedEnergyHead": "prover.value.energy_head",
+    "expected_parameter_count": "prover.value.energy_head",
+    "load_energy_head": "prover.value.checkpoint",
+    "read_energy_head_config": "prover.value.checkpoint",
+    "save_energy_head": "prover.value.checkpoint",
+    "EmbeddingSource": "prover.value.scorer",
+    "EnergyScorer": "prover.value.scorer",
+    "InProcessEnergyScorer": "prover.value.scorer",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'prover.value' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
