@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 
 from prover.models import Dataset, KnownProof, Theorem
 from prover.services import ServiceError, import_dataset
+from tests.data.test_formats import BAD_FILES
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 GOOD = '{"name": "a", "formal_statement": "theorem a (x : ℕ) (h : x = 1) : x + 1 = 2 := by"}'
@@ -121,3 +122,14 @@ def test_bundled_import_is_idempotent():
     counts = {d.name: d.theorems.count() for d in Dataset.objects.all()}
     assert counts == {"minif2f-test": 244, "minif2f-valid": 244, "minif2f-lean4-v4.24": 488}
     assert json.loads(json.dumps(counts))  # plain data, as the API will serve it
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("file_format", "text", "expected"), BAD_FILES)
+def test_every_kind_of_bad_file_is_refused_by_the_service_and_saves_nothing(file_format, text, expected):
+    with pytest.raises(ServiceError) as caught:
+        import_dataset(name="bad", text=text, format=file_format, path="upload.jsonl")
+    for words in expected:
+        assert words in caught.value.message
+    assert caught.value.field == "file"
+    assert nothing_saved()
