@@ -50,9 +50,10 @@ def proof_file(statement: str, proof_text: str, *, name: str = CHECK_THEOREM_NAM
 class PantographClient:
     """Pantograph commands as coroutines. `request(cmd, payload)` must return the decoded reply."""
 
-    def __init__(self, request: RequestFn) -> None:
+    def __init__(self, request: RequestFn, *, capabilities: dict[str, bool] | None = None) -> None:
         self._request = request
-        self._goal_print_supported: bool | None = None
+        # What this REPL turned out to support, shared by every client of one worker (e.g. goal.print).
+        self.capabilities = capabilities if capabilities is not None else {}
 
     async def _call(self, command: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         reply = await self._request(command, payload)
@@ -81,16 +82,16 @@ class PantographClient:
         return StartResult(state_id=state_id, root=root if isinstance(root, str) else None, goals=goals)
 
     async def _root_goals(self, state_id: int) -> tuple[Goal, ...]:
-        if self._goal_print_supported is False:
+        if self.capabilities.get("goal.print") is False:
             return ()
         try:
             goals = await self.print_goals(state_id)
         except ReplError as exc:
             if exc.kind == "command":  # an older REPL or a stand-in without goal.print
-                self._goal_print_supported = False
+                self.capabilities["goal.print"] = False
                 return ()
             raise
-        self._goal_print_supported = True
+        self.capabilities["goal.print"] = True
         return goals
 
     async def print_goals(self, state_id: int) -> tuple[Goal, ...]:

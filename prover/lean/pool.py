@@ -23,7 +23,7 @@ from prover.lean.errors import PoolClosed, PoolTimeout, StateLost, UnsafeInputEr
 from prover.lean.results import CheckResult, StartResult, TacticResult
 from prover.lean.safety import check_proof_text, check_statement
 from prover.lean.stats import LeanCounters, PoolStats
-from prover.lean.versions import LeanVersions, query_versions
+from prover.lean.versions import LeanVersions, query_versions, require_compatible_lean
 from prover.lean.worker import LeanWorker
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,9 @@ class ProofHandle:
         self.start: StartResult | None = None
 
     def _bind(self) -> PantographClient:
-        return PantographClient(functools.partial(self.worker.request, generation=self.generation))
+        return PantographClient(
+            functools.partial(self.worker.request, generation=self.generation), capabilities=self.worker.capabilities
+        )
 
     @property
     def root_state_id(self) -> int:
@@ -213,7 +215,12 @@ class LeanPool:
         async with self.worker(wait_timeout_s=wait_timeout_s) as worker:
             handle = ProofHandle(worker, expr=expr, copy_from=copy_from)
             self.counters.proofs += 1
-            await handle._begin()
+            try:
+                await handle._begin()
+            except StateLost:
+                # The process died after the checkout looked at it; no state was in use yet, so one
+                # fresh start is safe (a statement that crashes Lean twice is the caller's to see).
+                await handle.restart()
             yield handle
 
     async def check_proof(
@@ -241,6 +248,14 @@ class LeanPool:
         if result.ok:
             self.counters.checks_accepted += 1
         return result
+
+    def require_dataset_version(
+        self, declared_lean_version: str | None, *, dataset: str = "dataset", allow_mismatch: bool = False
+    ) -> None:
+        """Refuse (`VersionMismatchError`) a dataset written for another Lean than this pool runs."""
+        if self.versions is None:
+            raise PoolClosed("start the pool before checking a dataset's Lean version against it")
+        require_compatible_lean(declared_lean_version, self.versions, dataset=dataset, allow_mismatch=allow_mismatch)
 
     # -- reporting ---------------------------------------------------------------------------------
 

@@ -187,6 +187,17 @@ class ReplProcess:
         except TimeoutError:
             return None
 
+    def exited(self) -> bool:
+        """True once the process is gone, even before the event loop has collected its exit status."""
+        if self._proc.returncode is not None:
+            return True
+        try:
+            if self._psutil is None:
+                self._psutil = psutil.Process(self._proc.pid)
+            return self._psutil.status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+        except psutil.NoSuchProcess:
+            return True
+
     def rss_bytes(self) -> int:
         """Resident memory of the REPL and its descendants (0 if it is gone)."""
         try:

@@ -39,6 +39,11 @@ class LeanVersions:
     pantograph: str | None
     raw: str = ""
 
+    @property
+    def is_lean(self) -> bool:
+        """False for the minilean stand-in, which models Lean but is no Lean release."""
+        return self.backend != "minilean"
+
     def as_dict(self) -> dict[str, str | None]:
         return {k: v for k, v in asdict(self).items() if k != "raw"}
 
@@ -64,7 +69,8 @@ def parse_version_output(text: str, *, backend: str) -> LeanVersions:
             bare = re.fullmatch(_VERSION, text)
             if bare:
                 found["pantograph"] = bare.group(1)
-    if found["lean"] is None and found["pantograph"] in PANTOGRAPH_LEAN_TOOLCHAINS:
+    # Only a real Pantograph implies a toolchain; a stand-in that speaks protocol 0.3.4 is not Lean 4.21.
+    if backend == "pantograph" and found["lean"] is None and found["pantograph"] in PANTOGRAPH_LEAN_TOOLCHAINS:
         found["lean"] = PANTOGRAPH_LEAN_TOOLCHAINS[found["pantograph"]]  # type: ignore[index]
     return LeanVersions(backend=backend, raw=text, **found)
 
@@ -138,8 +144,11 @@ def require_compatible_lean(
     """Refuse to run `dataset` on a pool whose Lean differs from the one it was written for.
 
     Statements and proofs depend on Mathlib names of their release, so results across versions are not
-    comparable. `allow_mismatch=True` is the explicit override. A dataset that declares nothing passes.
+    comparable. `allow_mismatch=True` is the explicit override. A dataset that declares nothing passes, and
+    so does a stand-in backend (minilean), which claims no Lean version and labels its results as its own.
     """
+    if not versions.is_lean:
+        return
     if allow_mismatch or not dataset_lean_version or normalise_lean_version(dataset_lean_version) is None:
         return
     if versions.lean is None:

@@ -43,7 +43,8 @@ class LeanWorker:
         self._lock = asyncio.Lock()
         self._last_memory_check = 0.0
         self._last_stderr = ""
-        self.client = PantographClient(self.request)
+        self.capabilities: dict[str, bool] = {}
+        self.client = PantographClient(self.request, capabilities=self.capabilities)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -115,7 +116,7 @@ class LeanWorker:
         process = self._process
         if process is None:
             return None
-        if process.returncode is not None:
+        if process.exited():
             return "exited"
         if self.requests_handled >= self.config.max_requests:
             return "requests"
@@ -170,7 +171,6 @@ class LeanWorker:
         line = encode_request(command, payload)
         async with self._lock:
             if generation is not None and generation != self.generation:
-                self.counters.states_lost += 1
                 raise StateLost(
                     cause="replaced",
                     detail=f"{command}: the process these state ids belong to (generation {generation}) "
