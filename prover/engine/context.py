@@ -240,10 +240,12 @@ class SearchContext:
     def merge(self, parent: ProofNode, existing_id: int, tactic: str, lean_ms: float) -> bool:
         """Link `parent` to a state already in the DAG; False (a loop) if that would close a cycle."""
         try:
-            self.tree.add_merge_edge(parent.id, existing_id, tactic)
+            added = self.tree.add_merge_edge(parent.id, existing_id, tactic)
         except CycleError:
             self.stats.loops_detected += 1
             return False
+        if not added:
+            return True
         self.stats.states_merged += 1
         self.emit(EdgeAdded, parent_id=parent.id, node_id=existing_id, tactic=tactic, lean_ms=lean_ms)
         self.refresh(parent.id)

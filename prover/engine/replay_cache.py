@@ -48,6 +48,9 @@ class ReplayCache:
     def counts(self, node_id: int) -> NodeCounts:
         return self._counts.get(node_id) or NodeCounts()
 
+    def q_and_visits(self) -> dict[int, tuple[float, int]]:
+        return {node_id: (c.q_value, c.visits) for node_id, c in self._counts.items()}
+
     def record_visit(self, node_id: int) -> None:
         self._counts.setdefault(node_id, NodeCounts()).visits += 1
         self._updated.add(node_id)

@@ -34,6 +34,7 @@ class SearchResult:
     usage: Usage | None = None  # compute spent when the proof was found; None if unproved
     terminal_node_id: int | None = None
     error: str = ""
+    q_values: dict[int, tuple[float, int]] = field(default_factory=dict, repr=False)  # node -> (q, visits)
 
     @property
     def proved(self) -> bool:

@@ -56,6 +56,9 @@ async def _run_rounds(ctx: SearchContext, strategy) -> FailureReason:
         if stop is not None:
             return stop
         outcome = await strategy.run_round()
+        # Cumulative compute after each round: what a live chart of tokens vs nodes needs.
+        ctx.metric("completion_tokens", ctx.stats.completion_tokens)
+        ctx.metric("nodes_expanded", ctx.stats.nodes_expanded)
         if outcome is RoundOutcome.PROVED:
             return FailureReason.PROVED
         ctx.stats.rounds += 1
@@ -82,6 +85,6 @@ def _finish(ctx: SearchContext | None, theorem_name: str, statement: str, config
     result = SearchResult(theorem_name, statement, config.strategy, reason, tactics,
                           proof_text(tactics) if tactics else "", wall_ms, ctx.stats, ctx.tree,
                           usage=ctx.usage_at_proof if reason is FailureReason.PROVED else None,
-                          terminal_node_id=ctx.proof_terminal, error=error)
+                          terminal_node_id=ctx.proof_terminal, error=error, q_values=ctx.cache.q_and_visits())
     ctx.emit(TheoremFinished, proved=result.proved, failure_reason=reason.value, result=result.to_dict())
     return result

@@ -147,18 +147,22 @@ class SearchTree:
         node.status = NodeStatus.FAILED
         return node
 
-    def add_merge_edge(self, parent_id: int, child_id: int, tactic: str) -> None:
-        """Record that `tactic` at `parent_id` reaches the existing `child_id`; CycleError if it would loop."""
+    def add_merge_edge(self, parent_id: int, child_id: int, tactic: str) -> bool:
+        """Record that `tactic` at `parent_id` reaches the existing `child_id`; CycleError if it would loop.
+
+        False when the edge adds nothing (the parent already leads to that state).
+        """
         if child_id == parent_id or self.is_ancestor(child_id, parent_id):
             raise CycleError(f"node {child_id} is an ancestor of node {parent_id}")
         child = self.nodes[child_id]
         if parent_id in child.parent_ids:
-            return
+            return False
         child.parent_ids.append(parent_id)
         self.nodes[parent_id].children.append(child_id)
         if child.status is NodeStatus.FAILED:
             self._failed_children[parent_id] = self._failed_children.get(parent_id, 0) + 1
         self.edges.append(Edge(parent_id, child_id, tactic, merge=True))
+        return True
 
     def reject_terminal(self, node_id: int, error: str) -> None:
         """A terminal whose whole-proof re-check failed: it becomes a failed child (refresh parents after)."""

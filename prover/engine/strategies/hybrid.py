@@ -82,7 +82,6 @@ class HybridStrategy:
                     break
         ctx.announce_expansion(leaf, candidates=len(completions), children_before=children_before,
                                generate_ms=generate_ms, lean_ms=ctx.stats.lean_ms - lean_before)
-        ctx.metric("completions", ctx.stats.completions)
         if proved:
             return RoundOutcome.PROVED
 
