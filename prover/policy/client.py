@@ -79,7 +79,8 @@ def _server_message(response: httpx.Response) -> str:
         message = message or payload.get("message") or payload.get("detail")
         if message:
             field = payload.get("field")
-            return f"{message} (field {field})" if field else str(message)
+            message = str(message)
+            return f"{message} (field {field})" if field and str(field) not in message else message
     if isinstance(payload, str) and payload.strip():
         return payload.strip()[:500]
     text = response.text.strip()
