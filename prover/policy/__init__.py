@@ -12,9 +12,11 @@ from prover.policy.banned_words import contains_banned_word
 from prover.policy.candidates import (
     ProofCandidate,
     TacticCandidate,
+    first_tactic_of_completion,
     normalize_tactic,
     rank_tactic_candidates,
     replayable_proofs,
+    split_completion,
 )
 from prover.policy.circuit_breaker import CircuitBreaker
 from prover.policy.client import PolicyClient, PolicyUsage
@@ -67,11 +69,13 @@ __all__ = [
     "embedding_text",
     "extract_first_tactic",
     "extract_proof_tactics",
+    "first_tactic_of_completion",
     "format_prompt",
     "get_prompt_format",
     "normalize_tactic",
     "rank_tactic_candidates",
     "replayable_proofs",
+    "split_completion",
     "stop_sequences",
     "theorem_statement_from_expression",
     "training_completion",

@@ -44,6 +44,19 @@ def _as_written(completion_text: str, prompt_format: str) -> str:
     return get_prompt_format(prompt_format).continuation_indent + completion_text
 
 
+def first_tactic_of_completion(text: str, *, prompt_format: str = DEFAULT_PROMPT_FORMAT) -> str:
+    """The first tactic of a completion of ``prompt_format``'s prompt (``""`` if none)."""
+    return extract_first_tactic(_as_written(text, prompt_format))
+
+
+def split_completion(text: str, *, prompt_format: str = DEFAULT_PROMPT_FORMAT) -> list[str]:
+    """The tactics to replay from a whole-proof completion of ``prompt_format``'s prompt.
+
+    Banned words are not checked here; ``replayable_proofs`` does both.
+    """
+    return extract_proof_tactics(_as_written(text, prompt_format))
+
+
 def rank_tactic_candidates(
     completions: Iterable[Completion], *, prompt_format: str = DEFAULT_PROMPT_FORMAT
 ) -> list[TacticCandidate]:
@@ -51,7 +64,7 @@ def rank_tactic_candidates(
     keeping the best log-prob, sorted by log-prob, best first (ties keep sampling order)."""
     best: dict[str, TacticCandidate] = {}
     for completion in completions:
-        tactic = extract_first_tactic(_as_written(completion.text, prompt_format))
+        tactic = first_tactic_of_completion(completion.text, prompt_format=prompt_format)
         if not tactic or contains_banned_word(tactic):
             continue
         key = normalize_tactic(tactic)
@@ -74,7 +87,7 @@ def replayable_proofs(
     """
     proofs: list[ProofCandidate] = []
     for completion in completions:
-        tactics = extract_proof_tactics(_as_written(completion.text, prompt_format))
+        tactics = split_completion(completion.text, prompt_format=prompt_format)
         if not tactics or any(contains_banned_word(tactic) for tactic in tactics):
             continue
         proofs.append(

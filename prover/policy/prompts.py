@@ -39,6 +39,9 @@ class PromptFormat:
     generated line; later lines of a multi-line completion carry it explicitly.
     ``completion_terminator`` is what a training completion ends with so that the model learns to emit a
     stop sequence (the trainer still appends the tokenizer's EOS).
+    ``bos_in_text`` says that the prompt text already starts with the model's BOS marker, so a tokenizer
+    that adds BOS by default yields two. Trainer, encoder and local server must tokenize it exactly as the
+    production server does, whichever way that is (reference pitfall P2: check with the real tokenizer).
     """
 
     name: str
@@ -48,6 +51,7 @@ class PromptFormat:
     proof_stop: tuple[str, ...]
     continuation_indent: str
     completion_terminator: str
+    bos_in_text: bool
     description: str
 
 
@@ -86,6 +90,7 @@ PROMPT_FORMATS: dict[str, PromptFormat] = {
             proof_stop=("```",),
             continuation_indent="  ",
             completion_terminator="\n```",
+            bos_in_text=True,
             description="DeepSeek-Prover-V2 chat template over a tactic state, assistant primed with "
             "`example := by` (reference section 3.1, byte for byte).",
         ),
@@ -97,6 +102,7 @@ PROMPT_FORMATS: dict[str, PromptFormat] = {
             proof_stop=("```",),
             continuation_indent="  ",
             completion_terminator="\n```",
+            bos_in_text=True,
             description="DeepSeek-Prover-V2 chat template that continues a `theorem … := by` statement "
             "(whole proofs from the root: hybrid root expansion, pass@N).",
         ),
@@ -108,6 +114,7 @@ PROMPT_FORMATS: dict[str, PromptFormat] = {
             proof_stop=("[GOAL]",),
             continuation_indent="",
             completion_terminator="",
+            bos_in_text=False,
             description="`[GOAL]state[PROOFSTEP]` step format of the seed, for small models fine-tuned "
             "from scratch; the tactic ends with EOS.",
         ),
