@@ -37,15 +37,22 @@ def _split_lines(text: str) -> list[str]:
 
 
 def _strip_code_fence(text: str) -> str:
-    """Keep what lies between an opening ```` ```lean4 ```` line and the next fence, if the text opens one."""
-    if not text.lstrip().startswith("```"):
-        return text
-    inner: list[str] = []
-    for line in _split_lines(text.lstrip())[1:]:
+    """The code of a completion.
+
+    A completion that opens a block (```` ```lean4 ````) yields what lies inside it. Otherwise the
+    completion is already inside the prompt's open block, so a fence line closes it and what follows is
+    prose.
+    """
+    lines = _split_lines(text)
+    first = next((line.strip() for line in lines if line.strip()), "")
+    if first.startswith("```") and first[3:].strip():
+        lines = _split_lines(text.lstrip())[1:]
+    code: list[str] = []
+    for line in lines:
         if line.lstrip().startswith("```"):
             break
-        inner.append(line)
-    return "\n".join(inner)
+        code.append(line)
+    return "\n".join(code)
 
 
 def _drop_comments(lines: list[str]) -> list[str]:

@@ -60,6 +60,7 @@ FIRST_TACTIC_CASES = [
         id="stop-at-blank",
     ),
     pytest.param("--only a comment\n/- and another -/", "", id="only-comments"),
+    pytest.param("```\nThe proof is complete.", "", id="closing-fence-only"),
 ]
 
 
@@ -317,6 +318,11 @@ PROOF_CASES = [
     ),
     pytest.param("· -- Case 1: x ≤ 0\n  simp\n· nlinarith", ["simp", "nlinarith"], id="bullet-then-comment"),
     pytest.param("··\nsimp", ["simp"], id="double-bullet"),
+    pytest.param(
+        "intro h\n  simp\n```\nThe proof introduces h and simplifies.",
+        ["intro h", "simp"],
+        id="prose-after-closing-fence",
+    ),
 ]
 
 
