@@ -26,11 +26,24 @@ class PolicyError(RuntimeError):
 
 
 @dataclass(frozen=True, slots=True)
-class Completion:
-    """One sampled completion: a tactic (best-first) or a whole proof (hybrid, pass@N)."""
+class Candidate:
+    """Something to try: one tactic (best-first), or a whole proof already split into `tactics` (hybrid)."""
 
     text: str
     log_prob: float
+    tactics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """What one prompt's sampling gave: the candidates, and what ALL its completions cost.
+
+    The counts include completions the policy dropped (empty, duplicate, banned words), so budgets are
+    charged what the server actually spent.
+    """
+
+    candidates: list[Candidate]
+    completions: int
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
@@ -79,7 +92,11 @@ class ProofCheck:
 
 @runtime_checkable
 class ProofSession(Protocol):
-    """One theorem's proof, bound to one verifier process (state ids are process-local)."""
+    """One theorem's proof, bound to one verifier process (state ids are process-local).
+
+    A session may also have `root_goals: tuple[str, ...]`, the verifier's rendering of the started goal;
+    the engine then uses it as the root state text instead of `⊢ statement`.
+    """
 
     @property
     def root_state_id(self) -> int: ...
@@ -102,18 +119,14 @@ class Verifier(Protocol):
 class Policy(Protocol):
     async def propose_tactics(
         self, states: Sequence[str], n: int, *, max_tokens: int, temperature: float, top_p: float
-    ) -> list[list[Completion]]:
-        """For each state, up to n distinct next tactics, best log-prob first."""
+    ) -> list[Sample]:
+        """For each state, n samples read as distinct next tactics, best log-prob first."""
         ...
 
     async def propose_proofs(
         self, state: str, n: int, *, max_tokens: int, temperature: float, top_p: float
-    ) -> list[Completion]:
-        """n whole-proof completions from `state` (raw, not deduplicated)."""
-        ...
-
-    def split_proof(self, text: str) -> list[str]:
-        """Split a whole-proof completion into the tactics to replay, in order."""
+    ) -> Sample:
+        """n whole-proof samples from `state`, each split into tactics, in sampling order (no dedupe)."""
         ...
 
 

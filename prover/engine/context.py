@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 
-from prover.engine.backends import Backends, Completion, ProofSession, TacticOutcome
+from prover.engine.backends import Backends, ProofSession, Sample, TacticOutcome
 from prover.engine.config import SearchConfig
 from prover.engine.events import (
     EdgeAdded,
@@ -121,14 +121,15 @@ class SearchContext:
         self.stats.tactic_attempts += 1
         return outcome, ms
 
-    def _account_generation(self, completions: Sequence[Completion], ms: float) -> None:
+    def _account_generation(self, samples: Sequence[Sample], ms: float) -> None:
         self.stats.generate_ms += ms
         self.stats.generate_latencies_us.append(int(ms * 1000))
-        self.stats.completions += len(completions)
-        self.stats.prompt_tokens += sum(c.prompt_tokens for c in completions)
-        self.stats.completion_tokens += sum(c.completion_tokens for c in completions)
+        for sample in samples:
+            self.stats.completions += sample.completions
+            self.stats.prompt_tokens += sample.prompt_tokens
+            self.stats.completion_tokens += sample.completion_tokens
 
-    async def propose_tactics(self, nodes: Sequence[ProofNode]) -> tuple[list[list[Completion]], float]:
+    async def propose_tactics(self, nodes: Sequence[ProofNode]) -> tuple[list[Sample], float]:
         c = self.config
         t0 = time.perf_counter()
         per_node = await self.backends.policy.propose_tactics(
@@ -137,17 +138,17 @@ class SearchContext:
         ms = (time.perf_counter() - t0) * 1000.0
         if len(per_node) != len(nodes):
             raise ValueError(f"policy returned candidates for {len(per_node)} states, asked for {len(nodes)}")
-        self._account_generation([x for cands in per_node for x in cands], ms)
+        self._account_generation(per_node, ms)
         return per_node, ms
 
     async def propose_proofs(self, node: ProofNode, n: int, max_tokens: int,
-                             temperature: float) -> tuple[list[Completion], float]:
+                             temperature: float) -> tuple[Sample, float]:
         t0 = time.perf_counter()
-        completions = await self.backends.policy.propose_proofs(
+        sample = await self.backends.policy.propose_proofs(
             node.state_text, n, max_tokens=max_tokens, temperature=temperature, top_p=self.config.top_p)
         ms = (time.perf_counter() - t0) * 1000.0
-        self._account_generation(completions, ms)
-        return completions, ms
+        self._account_generation([sample], ms)
+        return sample, ms
 
     def ebm_in_use(self, depth: int) -> bool:
         return self.backends.scorer is not None and not ebm_skipped_at(depth, self.config)
@@ -216,8 +217,12 @@ class SearchContext:
         if changed:
             self.emit(NodeStatusChanged, changes=[{"node_id": n.id, "status": n.status.value} for n in changed])
 
-    def add_root(self, state_id: int) -> ProofNode:
-        root = self.tree.add_root((root_goal_text(self.statement),), state_id, created_ms=self.elapsed_ms())
+    def add_root(self, state_id: int, goals: Sequence[str] = ()) -> ProofNode:
+        """The root state: the verifier's rendering of the started goal when it gives one, so that every
+        node (root included) goes through the same renderer and a tactic leading back to the root is seen
+        as a loop; otherwise the reference's `⊢ statement` (1.2)."""
+        root_goals = tuple(goals) if goals else (root_goal_text(self.statement),)
+        root = self.tree.add_root(root_goals, state_id, created_ms=self.elapsed_ms())
         self._announce(root)
         return root
 

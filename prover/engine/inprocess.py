@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 
-from prover.engine.backends import Completion, ProofCheck, TacticOutcome, VerifierError
+from prover.engine.backends import Candidate, ProofCheck, Sample, TacticOutcome, VerifierError
 from prover.engine.context import root_goal_text
 
 # A table rule: the goals a tactic leaves (a non-empty sequence), None for "proof complete", or an
@@ -92,29 +92,33 @@ class ScriptedPolicy:
         self.tokens_per_completion = tokens_per_completion
         self.calls: list[tuple[str, int, int, float]] = []
 
-    def _completion(self, text: str, log_prob: float) -> Completion:
-        return Completion(text, log_prob, prompt_tokens=5, completion_tokens=self.tokens_per_completion)
+    def _sample(self, candidates: list[Candidate]) -> Sample:
+        return Sample(candidates, len(candidates), prompt_tokens=5 * len(candidates),
+                      completion_tokens=self.tokens_per_completion * len(candidates))
 
     async def propose_tactics(self, states: Sequence[str], n: int, *, max_tokens: int, temperature: float,
-                              top_p: float) -> list[list[Completion]]:
+                              top_p: float) -> list[Sample]:
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
         out = []
         for state in states:
             self.calls.append((state, n, max_tokens, temperature))
             ranked = sorted(self.tactics.get(state, []), key=lambda c: -c[1])[:n]
-            out.append([self._completion(t, lp) for t, lp in ranked])
+            out.append(self._sample([Candidate(t, lp) for t, lp in ranked]))
         return out
 
     async def propose_proofs(self, state: str, n: int, *, max_tokens: int, temperature: float,
-                             top_p: float) -> list[Completion]:
+                             top_p: float) -> Sample:
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
         self.calls.append((state, n, max_tokens, temperature))
-        return [self._completion(t, lp) for t, lp in list(self.proofs.get(state, []))[:n]]
+        proofs = list(self.proofs.get(state, []))[:n]
+        return self._sample([Candidate(t, lp, split_lines(t)) for t, lp in proofs])
 
-    def split_proof(self, text: str) -> list[str]:
-        return [line.strip() for line in text.splitlines() if line.strip()]
+
+def split_lines(text: str) -> tuple[str, ...]:
+    """The in-process policies' proof format: one tactic per non-blank line."""
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
 
 
 class FunctionScorer:
@@ -186,17 +190,18 @@ class SyntheticPolicy:
         self.proof_length = proof_length
 
     async def propose_tactics(self, states: Sequence[str], n: int, *, max_tokens: int, temperature: float,
-                              top_p: float) -> list[list[Completion]]:
+                              top_p: float) -> list[Sample]:
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
-        return [[Completion(f"tactic_{i}", -0.1 * (i + 1), 20, 8) for i in range(n)] for _ in states]
+        return [Sample([Candidate(f"tactic_{i}", -0.1 * (i + 1)) for i in range(n)], n, 20 * n, 8 * n)
+                for _ in states]
 
     async def propose_proofs(self, state: str, n: int, *, max_tokens: int, temperature: float,
-                             top_p: float) -> list[Completion]:
+                             top_p: float) -> Sample:
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
-        return [Completion("\n".join(f"tactic_{i}_{j}" for j in range(self.proof_length)), -1.0 - i, 20, 32)
-                for i in range(n)]
-
-    def split_proof(self, text: str) -> list[str]:
-        return text.splitlines()
+        proofs = []
+        for i in range(n):
+            tactics = tuple(f"tactic_{i}_{j}" for j in range(self.proof_length))
+            proofs.append(Candidate("\n".join(tactics), -1.0 - i, tactics))
+        return Sample(proofs, n, 20 * n, 32 * n)

@@ -40,7 +40,7 @@ async def search_theorem(theorem_name: str, statement: str, *, config: SearchCon
             ctx = SearchContext(theorem_name=theorem_name, statement=statement, config=config, backends=backends,
                                 session=session, on_event=on_event, is_cancelled=is_cancelled, started=started)
             ctx.emit(SearchStarted, statement=statement, strategy=config.strategy, config=config.to_dict())
-            ctx.add_root(session.root_state_id)
+            ctx.add_root(session.root_state_id, getattr(session, "root_goals", ()))
             strategy = STRATEGY_CLASSES[config.strategy](ctx)
             await strategy.start()
             reason = await _run_rounds(ctx, strategy)

@@ -131,7 +131,7 @@ def read_trajectories(path: str | os.PathLike) -> pa.Table:
     return table.select([f.name for f in SCHEMA])
 
 
-_REQUIRED = frozenset(f.name for f in SCHEMA[:12])
+_REQUIRED = frozenset(SCHEMA.names[:12])
 _DEFAULTS: dict[str, Any] = {"q_value": 0.0, "visits": 0, "root_state_pp": "", "num_goals": 0,
                              "node_status": "", "created_ms": 0.0, "source": "", "extra_parent_ids": [],
                              "strategy": "", "theorem_proved": False}

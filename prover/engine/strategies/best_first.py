@@ -51,7 +51,8 @@ class BestFirstStrategy:
         per_node, generate_ms = await ctx.propose_tactics(batch)
         new_children: list[ProofNode] = []
         proved = False
-        for node, candidates in zip(batch, per_node, strict=True):
+        for node, sample in zip(batch, per_node, strict=True):
+            candidates = sample.candidates
             children_before = len(node.children)
             lean_ms = 0.0
             for candidate in candidates:

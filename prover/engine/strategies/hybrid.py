@@ -8,7 +8,7 @@ keep the node it reached. New nodes are scored in one batch at the end of the ro
 
 from __future__ import annotations
 
-from prover.engine.backends import Completion, OutcomeKind
+from prover.engine.backends import Candidate, OutcomeKind
 from prover.engine.context import SearchContext, contains_banned_word
 from prover.engine.priority import decayed_proofs, decayed_tokens, puct_score, ramped_temperature
 from prover.engine.replay_cache import FAILED
@@ -69,11 +69,12 @@ class HybridStrategy:
         lean_before = ctx.stats.lean_ms
 
         proved = await self._probe(leaf)
-        completions: list[Completion] = []
+        completions: list[Candidate] = []
         generate_ms = 0.0
         if not proved:
             n, max_tokens, temperature = self.sampling_for(leaf)
-            completions, generate_ms = await ctx.propose_proofs(leaf, n, max_tokens, temperature)
+            sample, generate_ms = await ctx.propose_proofs(leaf, n, max_tokens, temperature)
+            completions = sample.candidates
             for completion in completions:
                 if ctx.interrupted():
                     break
@@ -95,10 +96,10 @@ class HybridStrategy:
                 self._push(node)
         return RoundOutcome.CONTINUE
 
-    async def _replay(self, leaf: ProofNode, completion: Completion) -> bool:
+    async def _replay(self, leaf: ProofNode, completion: Candidate) -> bool:
         """Replay one whole-proof completion from `leaf`; True when it reached a verified proof."""
         ctx = self.ctx
-        tactics = ctx.backends.policy.split_proof(completion.text)
+        tactics = completion.tactics
         if not tactics:
             return False
         if any(contains_banned_word(t) for t in tactics):
