@@ -12,6 +12,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from prover.value.embedding_text import EMBEDDING_TEXT_FORMATS
@@ -125,6 +126,7 @@ class GoalConditionedEnergyHead(nn.Module):
         self.activation = nn.SiLU()
         self.dropout = nn.Dropout(cfg.dropout)
         self.log_temperature = nn.Parameter(torch.tensor(math.log(cfg.temperature_init)))
+        self._output_weight_cache: tuple[tuple, torch.Tensor] | None = None
 
     @property
     def embedding_dim(self) -> int:
@@ -173,5 +175,26 @@ class GoalConditionedEnergyHead(nn.Module):
 
     def forward(self, z_state: torch.Tensor, z_goal: torch.Tensor) -> torch.Tensor:
         """Energy = raw_energy / tau, shape (B, 1); lower = more provable."""
+        if not self.training and not torch.is_grad_enabled():
+            return self._inference_energy(z_state, z_goal)
         raw = self.raw_energy(z_state, z_goal)
         return raw / self.temperature.to(raw.dtype)
+
+    def _inference_energy(self, z_state: torch.Tensor, z_goal: torch.Tensor) -> torch.Tensor:
+        # The same function as raw_energy / tau, minus what only training needs (dropout is the identity in
+        # eval) and minus per-call work: on a GPU a batch of a few hundred states takes about as long as
+        # launching the temperature's kernels and walking a dozen modules, so tau is folded into the
+        # output layer (it has no bias) and the layers' cached weights are applied directly.
+        z_state, z_goal = self._check_embeddings(z_state, z_goal)
+        x = torch.cat((z_state, z_goal, z_state * z_goal), dim=-1)
+        for layer in self.layers[:-1]:
+            x = F.silu(F.linear(x, layer.inference_weight(), layer.bias))
+        return F.linear(x, self._inference_output_weight())
+
+    def _inference_output_weight(self) -> torch.Tensor:
+        last = self.layers[-1]
+        key = (last.inference_cache_key(), self.log_temperature.data_ptr(), self.log_temperature._version)
+        if self._output_weight_cache is None or self._output_weight_cache[0] != key:
+            weight = last.inference_weight()
+            self._output_weight_cache = (key, weight / self.temperature.detach().to(weight.dtype))
+        return self._output_weight_cache[1]

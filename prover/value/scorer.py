@@ -86,10 +86,9 @@ class EnergyScorer:
             for start in range(0, state_embeddings.shape[0], self.max_forward_batch):
                 chunk = state_embeddings[start : start + self.max_forward_batch].to(device=device, dtype=dtype)
                 parts.append(self.head(chunk, goal).reshape(-1))
-            energies = torch.cat(parts).float().cpu()
-        bad = (~torch.isfinite(energies)).nonzero()
-        if bad.numel():
-            i = int(bad[0, 0])
+            energies = (parts[0] if len(parts) == 1 else torch.cat(parts)).float().cpu()
+        if not bool(torch.isfinite(energies).all()):
+            i = int((~torch.isfinite(energies)).nonzero()[0, 0])
             name = f" (state {describe_text(states[i])})" if states is not None else ""
             raise ScoringError(f"energy of state {i} of {len(energies)}{name} is {float(energies[i])}")
         return energies.tolist()

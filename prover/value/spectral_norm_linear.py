@@ -96,10 +96,9 @@ class SpectralNormLinear(nn.Module):
         sigma = self._fresh_sigma() if self.training else self.sigma()
         return self.weight * (self.output_scale / sigma).to(self.weight.dtype)
 
-    def _cached_inference_weight(self) -> torch.Tensor:
-        # Normalising 25M weights costs as much as a batch-1 forward, so inference reuses the result until
-        # the weights or vectors change (an optimiser step, load_state_dict, .to() all bump these keys).
-        key = (
+    def inference_cache_key(self) -> tuple:
+        """Changes whenever the effective weight may have: an optimiser step, load_state_dict, .to() all bump it."""
+        return (
             self.weight.data_ptr(),
             self.weight._version,
             self.weight.dtype,
@@ -108,13 +107,18 @@ class SpectralNormLinear(nn.Module):
             self.u._version,
             self.v._version,
         )
+
+    def inference_weight(self) -> torch.Tensor:
+        """The effective weight for evaluation without autograd, computed once per weight version."""
+        # Normalising 25M weights costs as much as a batch-1 forward, so inference reuses the result.
+        key = self.inference_cache_key()
         if self._inference_cache is None or self._inference_cache[0] != key:
             self._inference_cache = (key, self.effective_weight().detach())
         return self._inference_cache[1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training and not torch.is_grad_enabled():
-            weight = self._cached_inference_weight()
+            weight = self.inference_weight()
         else:
             weight = self.effective_weight()
         return F.linear(x, weight, self.bias)

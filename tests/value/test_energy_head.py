@@ -87,13 +87,12 @@ def test_first_layer_damping_scales_the_first_layer_output(tiny_config: EnergyHe
             head.layers[0].bias.normal_()  # biases start at 0; make them visible so only W x is scaled
         undamped.layers[0].bias.copy_(damped.layers[0].bias)
 
-    outputs = {}
-    for name, head in (("damped", damped), ("undamped", undamped)):
-        head.layers[0].register_forward_hook(lambda _m, _i, out, name=name: outputs.__setitem__(name, out))
-    z_state, z_goal = torch.randn(8, 64), torch.randn(64)
+    z_state, z_goal = torch.randn(8, 64), torch.randn(8, 64)
+    x = torch.cat((z_state, z_goal, z_state * z_goal), dim=-1)
     with torch.no_grad():
-        damped(z_state, z_goal)
-        undamped(z_state, z_goal)
+        outputs = {"damped": damped.layers[0](x), "undamped": undamped.layers[0](x)}
+        # The damping reaches the energies: the heads differ only in it, and their energies differ.
+        assert not torch.allclose(damped(z_state, z_goal), undamped(z_state, z_goal))
     bias = damped.layers[0].bias.detach()
     torch.testing.assert_close(outputs["damped"] - bias, 0.1 * (outputs["undamped"] - bias), rtol=1e-4, atol=1e-6)
     assert float((outputs["undamped"] - bias).abs().mean()) > 0.01
@@ -142,10 +141,25 @@ def test_eval_mode_is_deterministic_and_tracks_weight_updates(tiny_head) -> None
         tiny_head.layers[2].weight.add_(torch.randn_like(tiny_head.layers[2].weight))
         changed = tiny_head(z_state, z_goal)
     assert not torch.allclose(changed, first)
+    # The uncached, differentiable path (grad enabled) sees the update too and agrees.
+    torch.testing.assert_close(tiny_head(z_state, z_goal).detach(), changed)
     fresh = copy.deepcopy(tiny_head)
-    fresh._modules["layers"][2]._inference_cache = None
-    with torch.no_grad():
+    with torch.inference_mode():
         torch.testing.assert_close(fresh(z_state, z_goal), changed)
+
+
+def test_inference_path_is_the_same_function_as_the_training_path(tiny_head) -> None:
+    z_state, z_goal = torch.randn(6, 64), torch.randn(64)
+    with torch.no_grad():
+        tiny_head.log_temperature.fill_(math.log(3.0))
+        for layer in tiny_head.layers[:-1]:
+            layer.bias.normal_()
+    differentiable = tiny_head(z_state, z_goal)  # eval mode, grad enabled: the training code path
+    assert differentiable.requires_grad
+    with torch.inference_mode():
+        fast = tiny_head(z_state, z_goal)
+    torch.testing.assert_close(fast, differentiable.detach())
+    torch.testing.assert_close(fast, tiny_head.raw_energy(z_state, z_goal).detach() / 3.0)
 
 
 @pytest.mark.parametrize(
