@@ -76,6 +76,7 @@ class ReplProcess:
         self._close_grace_s = config.close_grace_s
         self.started_at = time.monotonic()
         self._psutil: psutil.Process | None = None
+        self.killed = False  # we sent SIGKILL: dead for every purpose even before the kernel is done
 
     @property
     def pid(self) -> int:
@@ -160,25 +161,69 @@ class ReplProcess:
         return f"\n--- stderr ---\n{tail}" if tail else ""
 
     async def exchange(self, line: bytes, timeout_s: float) -> bytes:
-        """Send one request line, return one response line. Raises `ProcessFailure` on any breakage."""
+        """Send one request line, return one response line. Raises `ProcessFailure` on any breakage.
+
+        The watchdog kills the process group when the reply is late; the read then ends on EOF.
+        """
         stdin, stdout = self._proc.stdin, self._proc.stdout
         assert stdin is not None and stdout is not None
+        self._arm_watchdog(timeout_s)
         try:
-            async with asyncio.timeout(timeout_s):
-                stdin.write(line)
+            stdin.write(line)
+            if stdin.transport.get_write_buffer_size():  # only a REPL that stopped reading fills the pipe
                 await stdin.drain()
-                response = await stdout.readline()
-        except TimeoutError:
-            raise ProcessFailure("timeout", f"no reply within {timeout_s:g} s") from None
+            response = await stdout.readline()
         except (BrokenPipeError, ConnectionResetError) as exc:
-            code = await self._wait_exit(1.0)
-            raise ProcessFailure("crash", f"pipe closed ({exc.__class__.__name__}), exit code {code}") from None
+            if self._timed_out is None:
+                code = await self._wait_exit(1.0)
+                raise ProcessFailure("crash", f"pipe closed ({exc.__class__.__name__}), exit code {code}") from None
+            response = b""
         except (ValueError, asyncio.LimitOverrunError) as exc:
             raise ProcessFailure("protocol", f"reply line over {LINE_LIMIT_BYTES} bytes: {exc}") from None
+        finally:
+            self._deadline = None
+        if self._timed_out is not None:
+            raise ProcessFailure("timeout", f"no reply within {self._timed_out:g} s")
         if not response.endswith(b"\n"):
             code = await self._wait_exit(1.0)
             raise ProcessFailure("crash", f"stdout closed mid-session, exit code {code}")
         return response
+
+    # One timer per process, re-armed only when it fires early: a timer per request (asyncio.timeout)
+    # costs more than the rest of the pool's bookkeeping on a fast REPL.
+    _deadline: float | None = None
+    _timeout_s: float = 0.0
+    _timer: asyncio.TimerHandle | None = None
+    _timed_out: float | None = None
+
+    def _arm_watchdog(self, timeout_s: float) -> None:
+        loop = asyncio.get_running_loop()
+        self._timeout_s = timeout_s
+        self._deadline = deadline = loop.time() + timeout_s
+        timer = self._timer
+        if timer is None or timer.cancelled():
+            self._timer = loop.call_at(deadline, self._watchdog)
+        elif timer.when() > deadline:
+            timer.cancel()
+            self._timer = loop.call_at(deadline, self._watchdog)
+
+    def _watchdog(self) -> None:
+        self._timer = None
+        deadline = self._deadline
+        if deadline is None:
+            return  # idle: the next request arms a new timer
+        loop = asyncio.get_running_loop()
+        if loop.time() < deadline:
+            self._timer = loop.call_at(deadline, self._watchdog)
+            return
+        self._timed_out = self._timeout_s
+        self._kill_group()
+        # If something outside the group still holds stdout open, EOF never comes: end the read anyway.
+        loop.call_later(2.0, self._end_read)
+
+    def _end_read(self) -> None:
+        if self._proc.stdout is not None and self._deadline is not None:
+            self._proc.stdout.feed_eof()
 
     async def _wait_exit(self, timeout_s: float) -> int | None:
         try:
@@ -189,7 +234,7 @@ class ReplProcess:
 
     def exited(self) -> bool:
         """True once the process is gone, even before the event loop has collected its exit status."""
-        if self._proc.returncode is not None:
+        if self._proc.returncode is not None or self.killed:
             return True
         try:
             if self._psutil is None:
@@ -219,8 +264,16 @@ class ReplProcess:
         except (ProcessLookupError, PermissionError):
             pass
 
+    def kill_now(self) -> None:
+        """SIGKILL the group without waiting (for code that cannot await); `kill()` still reaps."""
+        self.killed = True
+        self._kill_group()
+
     async def kill(self) -> int | None:
         """SIGKILL the process group and reap the leader. Safe to call more than once."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._kill_group()
         try:
             code = await self._proc.wait()
@@ -237,6 +290,9 @@ class ReplProcess:
                 self._proc.stdin.close()
             except OSError:
                 pass
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             code = await self._wait_exit(self._close_grace_s)
             if code is not None:
                 self._kill_group()

@@ -66,6 +66,25 @@ def check_lean_text(text: str, *, where: str) -> str:
     """
     if not isinstance(text, str):
         raise TypeError(f"{where}: expected a string, got {type(text).__name__}")
+    if text in _ACCEPTED:
+        return text
+    _scan(text, where)
+    if len(text) <= _CACHE_TEXT_CHARS:
+        if len(_ACCEPTED) >= _CACHE_ENTRIES:
+            _ACCEPTED.clear()
+        _ACCEPTED.add(text)
+    return text
+
+
+# A search proposes the same tactics over and over; remembering texts already accepted (never refused
+# ones: those raise every time) takes the scan off the per-request path. The verdict does not depend on
+# `where`, only the error message does.
+_ACCEPTED: set[str] = set()
+_CACHE_ENTRIES = 65_536
+_CACHE_TEXT_CHARS = 512
+
+
+def _scan(text: str, where: str) -> None:
     if not text.strip():
         _refuse(where, text, text, 0, "empty text")
     if len(text) > MAX_TEXT_CHARS:
@@ -86,7 +105,6 @@ def check_lean_text(text: str, *, where: str) -> str:
             reason = FORBIDDEN_WORDS.get(part)
             if reason is not None:
                 _refuse(where, text, part, ident.start() + ident.group(0).find(part), reason)
-    return text
 
 
 def check_statement(statement: str, *, name: str | None = None) -> str:

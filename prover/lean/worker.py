@@ -54,20 +54,21 @@ class LeanWorker:
 
     @property
     def alive(self) -> bool:
-        return self._process is not None and self._process.returncode is None
+        return self._process is not None and not self._process.exited()
 
     def stderr_tail(self, lines: int = 20) -> str:
         return self._process.stderr_tail(lines) if self._process is not None else self._last_stderr
 
     async def ensure_started(self) -> None:
         """Spawn the process (and run the setup commands) if there is none."""
-        if self._process is not None and self._process.returncode is None:
+        if self.alive:
             return
         async with self._lock:
-            if self._process is not None and self._process.returncode is None:
+            if self.alive:
                 return
-            if self._process is not None:  # exited on its own between requests
-                self.counters.note_restart("exited")
+            if self._process is not None:
+                if not self._process.killed:  # exited on its own between requests
+                    self.counters.note_restart("exited")
                 await self._discard()
             await self._spawn()
 
@@ -147,7 +148,8 @@ class LeanWorker:
     async def restart(self, cause: str) -> None:
         """Replace the process now (its state ids die with it)."""
         async with self._lock:
-            self.counters.note_restart(cause)
+            if self._process is None or not self._process.killed:  # a kill we made was counted then
+                self.counters.note_restart(cause)
             await self._discard()
             await self._spawn()
 
@@ -177,11 +179,12 @@ class LeanWorker:
                     f"was replaced by generation {self.generation}",
                     worker_id=self.worker_id,
                 )
-            if self._process is None or self._process.returncode is not None:
+            if self._process is None or self._process.exited():
                 if generation is not None:
                     await self._lose(command, "crash", "the process exited between requests")
                 if self._process is not None:
-                    self.counters.note_restart("exited")
+                    if not self._process.killed:
+                        self.counters.note_restart("exited")
                     await self._discard()
                 await self._spawn()
             if self._over_memory_cap(force=False):
@@ -193,6 +196,13 @@ class LeanWorker:
                 raw = await self._process.exchange(line, timeout_s or self.config.request_timeout_s)
             except ProcessFailure as failure:
                 await self._lose(command, failure.cause, failure.detail)
+            except asyncio.CancelledError:
+                # The request is on the wire and its reply would be read as the answer to the next one:
+                # the process cannot be trusted any more. Kill it now; it is reaped at the next use or close.
+                self._process.kill_now()
+                self.generation += 1
+                self.counters.note_restart("cancelled")
+                raise
             try:
                 reply = json.loads(raw)
             except ValueError:

@@ -184,3 +184,23 @@ async def test_pool_start_failure_leaves_nothing_running(process_mark):
     pool = LeanPool(broken.replace(repl_options={"timeout": 1000}))
     with pytest.raises(ReplStartError):
         await pool.start()
+
+
+async def test_cancelled_tactic_does_not_leave_a_stale_reply_for_the_next_request(minilean):
+    async with LeanPool(minilean()) as pool:
+        async with pool.proof(expr=STATEMENT) as proof:
+            slow_pid = proof.worker.pid
+            step = await proof.tactic(proof.root_state_id, "intro a b h")
+            slow = asyncio.create_task(proof.tactic(proof.root_state_id, "sleep 800"))
+            await asyncio.sleep(0.2)  # the request is on the wire
+            slow.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await slow
+            with pytest.raises(StateLost, match="replaced"):
+                await proof.tactic(step.state_id, "exact h")
+            again = await proof.restart()
+            step = await proof.tactic(again.state_id, "intro a b h")
+            # the answer is to this request, not the late reply of the cancelled one
+            assert step.text == "a : ℕ\nb : ℕ\nh : a < b\n⊢ a < b"
+            assert proof.worker.pid != slow_pid
+        assert pool.stats().restarts == {"cancelled": 1}
