@@ -19,6 +19,8 @@ _BULLETS = "·∙"  # U+00B7 and U+2219: focus bullets
 _OPENING_BRACKETS = "([{⟨"
 _CLOSING_BRACKETS = ")]}⟩"
 _DECLARATION_KEYWORDS = ("theorem ", "lemma ", "example ")
+# Lean commands that end a file's proof; `#` alone is not enough (`#s` is Finset.card notation).
+_COMMANDS = ("#print", "#eval", "#check", "#exit", "#reduce", "#lint", "#synth", "#guard_msgs")
 # Tactics that can never run on their own: leftovers of bullets and dangling combinators.
 _JUNK_TACTICS = frozenset({"", "<;>", "·", "∙", "."})
 
@@ -37,7 +39,7 @@ def _split_lines(text: str) -> list[str]:
 
 
 def _strip_code_fence(text: str) -> str:
-    """The code of a completion.
+    """The code of a completion, up to the end of the proof.
 
     A completion that opens a block (```` ```lean4 ````) yields what lies inside it. Otherwise the
     completion is already inside the prompt's open block, so a fence line closes it and what follows is
@@ -49,7 +51,9 @@ def _strip_code_fence(text: str) -> str:
         lines = _split_lines(text.lstrip())[1:]
     code: list[str] = []
     for line in lines:
-        if line.lstrip().startswith("```"):
+        # A fence closes the code; a command such as `#print axioms` or `#eval` cannot occur inside a
+        # proof, so the proof ended before it.
+        if line.lstrip().startswith(("```", *_COMMANDS)):
             break
         code.append(line)
     return "\n".join(code)

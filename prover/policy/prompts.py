@@ -195,16 +195,18 @@ def stop_sequences(name: str, *, whole_proof: bool) -> list[str]:
 def training_completion(name: str, tactics: str) -> str:
     """The text a model should generate after ``format_prompt(name, …)`` to produce ``tactics``.
 
-    ``tactics`` is one tactic or a proof body in splitter layout (first line unindented, nested lines
-    indented relative to it). Continuation lines get the indent that the prompt gives the first line, so
-    the training text has the layout that sampling sees.
+    ``tactics`` is one tactic, or a proof body as written in a Lean file. It is first shifted left by its
+    first line's indentation (so that line starts the completion, as after the prompt's priming), then
+    every later line gets the indentation that the prompt gives the first line: the training text has
+    the layout that sampling produces.
     """
     fmt = get_prompt_format(name)
     body = _require_text(tactics, "tactics", fmt.name).strip("\n")
-    lines = body.split("\n")
-    first, rest = lines[0].lstrip(), lines[1:]
+    lines = [line.rstrip() for line in body.split("\n")]
+    shift = len(lines[0]) - len(lines[0].lstrip())
+    rest = [line[min(shift, len(line) - len(line.lstrip())) :] for line in lines[1:]]
     indented = [fmt.continuation_indent + line if line.strip() else "" for line in rest]
-    return "\n".join([first, *indented]) + fmt.completion_terminator
+    return "\n".join([lines[0].lstrip(), *indented]) + fmt.completion_terminator
 
 
 def embedding_text(state: str, *, format_name: str = EMBEDDING_PROMPT_FORMAT) -> str:

@@ -319,6 +319,9 @@ PROOF_CASES = [
     pytest.param("· -- Case 1: x ≤ 0\n  simp\n· nlinarith", ["simp", "nlinarith"], id="bullet-then-comment"),
     pytest.param("··\nsimp", ["simp"], id="double-bullet"),
     pytest.param(
+        "  norm_num\n  linarith\n\n#print axioms foo", ["norm_num", "linarith"], id="command-ends-proof"
+    ),
+    pytest.param(
         "intro h\n  simp\n```\nThe proof introduces h and simplifies.",
         ["intro h", "simp"],
         id="prose-after-closing-fence",

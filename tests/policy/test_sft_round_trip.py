@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from prover.policy.candidates import first_tactic_of_completion, normalize_tactic
+from prover.policy.candidates import first_tactic_of_completion, normalize_tactic, split_completion
+from prover.policy.extraction import extract_proof_tactics
 from prover.policy.prompts import PROMPT_FORMATS, format_prompt, training_completion
 
 PAIRS_FILE = (
@@ -54,3 +55,30 @@ def test_training_completions_read_back_as_their_tactics(fmt: str) -> None:
         else:
             assert read_back == pair["tactic"].split("\n", 1)[0].strip(), pair
     assert covered >= len(pairs) - 10
+
+
+PROOF_FILES = sorted((Path(__file__).resolve().parents[2] / "data" / "proofs").glob("*.jsonl"))
+
+
+def _dedents_below_first_line(proof: str) -> bool:
+    lines = [line for line in proof.split("\n") if line.strip() and not line.startswith("#")]
+    first = len(lines[0]) - len(lines[0].lstrip())
+    return any(len(line) - len(line.lstrip()) < first for line in lines[1:])
+
+
+@pytest.mark.parametrize("path", PROOF_FILES, ids=lambda p: p.stem)
+def test_whole_proof_training_completions_replay_as_the_proof(path: Path) -> None:
+    # A proof body as stored (any indentation) -> SFT completion -> what search replays must be the same
+    # tactics as splitting the stored body. Bodies with lines left of their first line are not valid Lean
+    # layout and are excluded.
+    with path.open(encoding="utf-8") as handle:
+        records = [json.loads(line) for line in handle if line.strip()]
+    checked = 0
+    for record in records:
+        if _dedents_below_first_line(record["proof"]):
+            continue
+        completion = training_completion("deepseek-whole-proof", record["proof"]).removesuffix("\n```")
+        replayed = split_completion(completion, prompt_format="deepseek-whole-proof")
+        assert replayed == extract_proof_tactics(record["proof"]), record["name"]
+        checked += 1
+    assert checked > 0.95 * len(records)
