@@ -29,10 +29,10 @@ def check_embedding_rows(embeddings: torch.Tensor, texts: Sequence[str], *, widt
         )
     if embeddings.shape[1] != width:
         raise EncodeError(f"{source}: embeddings are {embeddings.shape[1]} wide, expected {width}")
-    finite = torch.isfinite(embeddings).all(dim=1)
-    nonzero = embeddings.abs().amax(dim=1) > 0
-    bad = (~finite | ~nonzero).nonzero()
-    if bad.numel():
-        i = int(bad[0, 0])
-        what = "non-finite values (NaN or inf)" if not bool(finite[i]) else "the zero vector"
+    # One pass over the data: amax propagates NaN and inf, and is 0 only for the zero vector.
+    largest = embeddings.abs().amax(dim=1)
+    usable = torch.isfinite(largest) & (largest > 0)
+    if not bool(usable.all()):
+        i = int((~usable).nonzero()[0, 0])
+        what = "non-finite values (NaN or inf)" if not bool(torch.isfinite(largest[i])) else "the zero vector"
         raise EncodeError(f"{source}: embedding {i} of {len(texts)} (text {describe_text(texts[i])}) is {what}")
