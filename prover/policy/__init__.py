@@ -5,7 +5,9 @@ Public API (import from the submodules or from here):
 - ``Policy``: states in, ranked tactics or replayable proofs out (``prover.policy.policy``).
 - ``format_prompt``, ``embedding_text``, ``training_completion``, ``PROMPT_FORMATS``: the only place prompt
   text is built (``prover.policy.prompts``).
-- ``extract_first_tactic``, ``extract_proof_tactics``: reading tactics out of completions.
+- ``extract_first_tactic``, ``extract_proof_tactics``: reading tactics out of text as written;
+  ``first_tactic_of_completion``, ``split_completion``: the same for a completion of a primed prompt
+  (they restore the indentation the prompt supplied), which is what search should call.
 """
 
 from prover.policy.banned_words import contains_banned_word

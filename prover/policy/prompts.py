@@ -170,8 +170,9 @@ def format_prompt(name: str, *, state: str | None = None, theorem_statement: str
     """The full prompt text for format ``name``.
 
     State formats take ``state`` (goals joined with a blank line, exactly as search keys them); theorem
-    formats take ``theorem_statement`` (``theorem … := by``). Passing the other one is an error rather than
-    silently ignored, so a caller cannot believe it sent something the model never saw.
+    formats take ``theorem_statement`` (``theorem … := by``, optionally preceded by a header of imports
+    and ``open`` lines, which is kept verbatim). Passing the other one is an error rather than silently
+    ignored, so a caller cannot believe it sent something the model never saw.
     """
     fmt = get_prompt_format(name)
     if fmt.needs == "state":
