@@ -351,7 +351,7 @@ def _take_chain(cursor: _Cursor, head: str, indent: int) -> str:
     # The " <;>" added up front stays only if something was joined after it.
     if chain.endswith(" <;>") and "<;>" not in chain[: -len(" <;>")]:
         chain = chain[: -len(" <;>")]
-    return chain
+    return chain.strip()
 
 
 def _split_structured(text: str, *, decompose: bool) -> list[str]:

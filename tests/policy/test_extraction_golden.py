@@ -318,6 +318,7 @@ PROOF_CASES = [
     ),
     pytest.param("· -- Case 1: x ≤ 0\n  simp\n· nlinarith", ["simp", "nlinarith"], id="bullet-then-comment"),
     pytest.param("··\nsimp", ["simp"], id="double-bullet"),
+    pytest.param("simp  <;>", ["simp"], id="lone-trailing-combinator"),
     pytest.param(
         "  norm_num\n  linarith\n\n#print axioms foo", ["norm_num", "linarith"], id="command-ends-proof"
     ),
