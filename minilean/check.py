@@ -66,7 +66,12 @@ def run_check(path: str, proofs_folder: str = "data/proofs", solver_ms: int = 50
     started = time.monotonic()
     records = load_theorems(path)
     print(f"minilean coverage of {path} (minilean results, not Lean results)")
-    print(f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()}".rstrip())
+    import os
+
+    import psutil
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
+          f"{platform.system()} {platform.release()}, python {platform.python_version()}")
     by_split: dict[str, list[bool]] = defaultdict(list)
     parsed_names = set()
     reasons: Counter = Counter()

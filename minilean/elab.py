@@ -107,6 +107,8 @@ class Elaborator:
             if self._type_name(ty) != PROP:
                 raise ElabError("type expected to be Prop", s.column)
             return self.prop(inner)
+        if k == "call" and s.args[0] not in ("abs", "min", "max", "Real.sqrt", "Int.natAbs", "Int.toNat"):
+            raise self._unknown(s.args[0], s)
         if k in ("bin", "neg", "nat", "dec", "call", "coe"):
             raise ElabError("type mismatch: a number is not a proposition", s.column)
         raise ElabError(f"unsupported syntax ({k}) in a proposition", s.column)
