@@ -25,6 +25,7 @@ _EXPORTS = {
     "EmbeddingSource": "prover.value.scorer",
     "EnergyScorer": "prover.value.scorer",
     "InProcessEnergyScorer": "prover.value.scorer",
+    "http_scorer_from_checkpoint": "prover.value.scorer",
 }
 
 __all__ = sorted(_EXPORTS)

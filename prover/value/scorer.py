@@ -10,6 +10,7 @@ Scores are energies: lower = more provable. They are `head(z_state, z_goal)` = r
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -53,6 +54,18 @@ class EnergyScorer:
         # worker thread (torch releases the GIL) keeps the event loop, and the Lean pool on it, responsive.
         self.forward_in_thread = forward_in_thread
         self._format_text = embedding_text_format(head.config.embedding_text_format)
+
+    async def __aenter__(self) -> EnergyScorer:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the embedding source if it holds connections (an EncoderClient does)."""
+        close = getattr(self.encoder, "aclose", None)
+        if close is not None:
+            await close()
 
     async def score(self, states: Sequence[str], goal: str) -> list[float]:
         """One energy per state (lower = more provable), in the order given."""
@@ -128,3 +141,31 @@ class InProcessEnergyScorer(EnergyScorer):
     def score_sync(self, states: Sequence[str], goal: str) -> list[float]:
         """`score` for callers without an event loop."""
         return asyncio.run(self.score(states, goal))
+
+
+def http_scorer_from_checkpoint(
+    checkpoint_dir: str | os.PathLike,
+    encoder_url: str,
+    *,
+    device: str | torch.device = "cpu",
+    cache_entries: int = 20_000,
+    max_batch_texts: int = 32,
+) -> EnergyScorer:
+    """What a search worker builds from a run's config: the checkpoint's head over an /encode server.
+
+    The encoder client asks for the head's embedding width, so a server of another width fails on the
+    first request with an EncodeError naming both widths. Close it with `await scorer.aclose()`.
+    """
+    # Imported here so that the scorer itself needs only torch (benchmarks on bare GPU machines).
+    from prover.value.checkpoint import load_energy_head
+    from prover.value.embedding_cache import EmbeddingCache
+    from prover.value.encoder_client import EncoderClient
+
+    head = load_energy_head(checkpoint_dir, device=device)
+    client = EncoderClient(
+        encoder_url,
+        hidden_size=head.config.embedding_dim,
+        max_batch_texts=max_batch_texts,
+        cache=EmbeddingCache(cache_entries),
+    )
+    return EnergyScorer(head, client)

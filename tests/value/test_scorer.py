@@ -9,10 +9,11 @@ from collections.abc import Sequence
 import pytest
 import torch
 
+from prover.value.checkpoint import save_energy_head
 from prover.value.encoder_client import EncoderClient
 from prover.value.energy_head import EnergyHeadConfig, GoalConditionedEnergyHead
 from prover.value.errors import EncodeError, ScoringError
-from prover.value.scorer import EnergyScorer, InProcessEnergyScorer
+from prover.value.scorer import EnergyScorer, InProcessEnergyScorer, http_scorer_from_checkpoint
 
 from .conftest import TINY_DIM, text_vector
 
@@ -95,6 +96,15 @@ async def test_non_finite_energy_names_the_state(encode_server, tiny_head) -> No
     async with EncoderClient(encode_server.url, hidden_size=TINY_DIM) as client:
         with pytest.raises(ScoringError, match="energy of state 0 of 2 .* is nan"):
             await EnergyScorer(tiny_head, client).score(STATES[:2], GOAL)
+
+
+async def test_scorer_built_from_a_checkpoint_scores_like_the_saved_head(encode_server, tiny_head, tmp_path) -> None:
+    save_energy_head(tiny_head, tmp_path / "ebm")
+    async with http_scorer_from_checkpoint(tmp_path / "ebm", encode_server.url, cache_entries=3) as scorer:
+        energies = await scorer.score(STATES[:4], GOAL)
+        assert scorer.encoder.cache.max_entries == 3
+    assert energies == pytest.approx(reference_energies(tiny_head, STATES[:4], GOAL), rel=1e-5, abs=1e-6)
+    assert encode_server.bodies[0]["hidden_size"] == TINY_DIM
 
 
 def embed_locally(texts: Sequence[str]) -> torch.Tensor:
