@@ -29,9 +29,13 @@ RequestFn = Callable[[str, Mapping[str, Any]], Awaitable[dict[str, Any]]]
 CHECK_THEOREM_NAME = "burnqed_check"
 
 
+# Built once: `json.dumps` with non-default arguments constructs a new encoder on every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode_request(command: str, payload: Mapping[str, Any]) -> bytes:
     """One request line in envelope form; non-ASCII stays raw UTF-8 as Lean prints it."""
-    return (json.dumps({"cmd": command, "payload": payload}, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    return (_ENCODER.encode({"cmd": command, "payload": payload}) + "\n").encode()
 
 
 def proof_file(statement: str, proof_text: str, *, name: str = CHECK_THEOREM_NAME) -> str:

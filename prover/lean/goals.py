@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +80,7 @@ def _pretty(expression: Any, where: str) -> str:
     # Pantograph sends {"pp": ...} unless printExprPretty was turned off; old builds sent plain strings.
     if isinstance(expression, str):
         return expression
-    if isinstance(expression, Mapping):
+    if isinstance(expression, dict):
         pp = expression.get("pp")
         if isinstance(pp, str):
             return pp
@@ -90,7 +90,7 @@ def _pretty(expression: Any, where: str) -> str:
 
 def variable_from_wire(obj: Any, where: str = "variable") -> Variable:
     """Build a `Variable` from Pantograph's JSON (keys `userName`, `type`, `value`, `isInaccessible`)."""
-    if not isinstance(obj, Mapping):
+    if not isinstance(obj, dict):
         raise GoalFormatError(f"{where}: expected an object, got {obj!r}")
     name = obj.get("userName")
     if not isinstance(name, str):
@@ -103,7 +103,7 @@ def variable_from_wire(obj: Any, where: str = "variable") -> Variable:
 
 def goal_from_wire(obj: Any, where: str = "goal") -> Goal:
     """Build a `Goal` from Pantograph's JSON (`target`, `vars`, optional `userName`, `name`)."""
-    if not isinstance(obj, Mapping):
+    if not isinstance(obj, dict):
         raise GoalFormatError(f"{where}: expected an object, got {obj!r}")
     if "target" not in obj:
         raise GoalFormatError(f"{where}: missing 'target' in {obj!r}")

@@ -78,7 +78,7 @@ def message_texts(messages: Any, *, severity: str | None = "error") -> list[str]
     for item in messages:
         if isinstance(item, str):
             texts.append(item)
-        elif isinstance(item, Mapping):
+        elif isinstance(item, dict):
             if severity is None or item.get("severity", "error") == severity:
                 texts.append(str(item.get("data", "")))
     return texts
@@ -96,16 +96,20 @@ def classify_tactic(response: Mapping[str, Any]) -> TacticResult:
     if response.get("hasUnsafe"):
         return TacticResult(Outcome.UNSAFE, feedback="the tactic's proof term uses unsafe constants")
     next_id = response.get("nextStateId")
-    has_goals = "goals" in response and isinstance(response["goals"], list)
+    goals = response.get("goals")
+    has_goals = isinstance(goals, list)
     # Pantograph before 0.3.1 reported failures as `tacticErrors`; later ones as error-severity `messages`.
-    errors = message_texts(response.get("messages")) + message_texts(response.get("tacticErrors"), severity=None)
-    if has_goals and not response["goals"] and (next_id is None or isinstance(next_id, int)):
+    messages, old_errors = response.get("messages"), response.get("tacticErrors")
+    errors = (message_texts(messages) if messages else []) + (
+        message_texts(old_errors, severity=None) if old_errors else []
+    )
+    if has_goals and not goals and (next_id is None or isinstance(next_id, int)):
         if errors:
             return TacticResult(Outcome.FAILED, feedback="\n".join(errors))
         return TacticResult(Outcome.PROOF_COMPLETE, state_id=next_id)
     if has_goals and isinstance(next_id, int):
         return TacticResult(
-            Outcome.NEW_GOALS, state_id=next_id, goals=goals_from_wire(response["goals"], "goal.tactic.goals")
+            Outcome.NEW_GOALS, state_id=next_id, goals=goals_from_wire(goals, "goal.tactic.goals")
         )
     if errors:
         return TacticResult(Outcome.FAILED, feedback="\n".join(errors))
@@ -163,7 +167,7 @@ def classify_check(response: Mapping[str, Any], *, file: str = "") -> CheckResul
     texts: list[str] = []
     has_sorry = False
     for unit in units:
-        for message in unit.get("messages", []) if isinstance(unit, Mapping) else []:
+        for message in unit.get("messages", []) if isinstance(unit, dict) else []:
             if isinstance(message, str):
                 texts.append(message)
                 severity, kind, data = "error", "", message

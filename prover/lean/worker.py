@@ -179,7 +179,8 @@ class LeanWorker:
                     f"was replaced by generation {self.generation}",
                     worker_id=self.worker_id,
                 )
-            if self._process is None or self._process.exited():
+            # Cheap test on the hot path; `exited()` (which asks the kernel) runs at checkout.
+            if self._process is None or self._process.returncode is not None or self._process.killed:
                 if generation is not None:
                     await self._lose(command, "crash", "the process exited between requests")
                 if self._process is not None:
