@@ -8,6 +8,7 @@ fit and measured on the same points, it is an optimistic bound, which is what a 
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from enum import Enum
 
 import torch
@@ -53,6 +54,33 @@ def rank_accuracy(positive_energy: torch.Tensor, negative_energies: torch.Tensor
     if negative_energies.ndim != 2 or negative_energies.shape[0] != pos.shape[0]:
         raise ValueError(f"negative_energies must be (B, K) with B = {pos.shape[0]}, got {tuple(negative_energies.shape)}")
     return float((pos < negative_energies.min(dim=1, keepdim=True).values).double().mean())
+
+
+def sibling_rank1(
+    parents: Sequence[Hashable], energies: Sequence[float], is_positive: Sequence[bool]
+) -> tuple[float, int]:
+    """EBM rank-1 among siblings: (fraction of decision points whose lowest-energy child is positive, count).
+
+    A decision point is a parent with at least two scored children carrying both labels; others say nothing
+    about ranking. For the key "depth 4+" figure, pass only the children at that depth. Terminal children
+    must be left out (they have no embedding; pitfall B7). Ties go to the first child given.
+    """
+    if not len(parents) == len(energies) == len(is_positive):
+        raise ValueError(
+            f"parents, energies and is_positive must have one entry per child, got {len(parents)}, "
+            f"{len(energies)}, {len(is_positive)}"
+        )
+    groups: dict[Hashable, list[tuple[float, bool]]] = {}
+    for parent, energy, positive in zip(parents, energies, is_positive, strict=True):
+        groups.setdefault(parent, []).append((float(energy), bool(positive)))
+    correct = total = 0
+    for children in groups.values():
+        labels = {positive for _, positive in children}
+        if len(children) < 2 or labels != {True, False}:
+            continue
+        total += 1
+        correct += min(children, key=lambda child: child[0])[1]
+    return (correct / total if total else 0.0), total
 
 
 class TemperatureHealth(Enum):

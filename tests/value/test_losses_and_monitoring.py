@@ -14,6 +14,7 @@ from prover.value.monitoring import (
     energy_gap,
     linear_probe_accuracy,
     rank_accuracy,
+    sibling_rank1,
     temperature_health,
 )
 
@@ -73,3 +74,16 @@ def test_metric_inputs_are_checked() -> None:
         centroid_l2(torch.zeros(2, 3), torch.zeros(2, 4))
     with pytest.raises(ValueError, match="non-empty"):
         linear_probe_accuracy(torch.zeros(0, 3), torch.zeros(2, 3))
+
+
+def test_sibling_rank1_counts_only_informative_decision_points() -> None:
+    parents = ["p1", "p1", "p1", "p2", "p2", "p3", "p3", "p4"]
+    energies = [0.5, 0.1, 0.9, 2.0, 1.0, 0.3, 0.4, 0.0]
+    positive = [True, False, False, True, False, False, False, True]
+    # p1: lowest is a negative (wrong); p2: lowest is a negative (wrong); p3 all negative, p4 alone: skipped.
+    assert sibling_rank1(parents, energies, positive) == (0.0, 2)
+    energies[0] = 0.0
+    assert sibling_rank1(parents, energies, positive) == (0.5, 2)
+    assert sibling_rank1([], [], []) == (0.0, 0)
+    with pytest.raises(ValueError, match="one entry per child, got 2, 1, 2"):
+        sibling_rank1(["a", "a"], [1.0], [True, False])
