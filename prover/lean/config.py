@@ -44,6 +44,7 @@ class LeanConfig:
     num_workers: int = field(default_factory=default_worker_count)
     ready_timeout_s: float = 60.0
     request_timeout_s: float = 30.0
+    check_timeout_s: float = 120.0  # a whole-proof check elaborates everything at once
     queue_timeout_s: float = 600.0  # longest a proof waits for a free worker
     close_grace_s: float = 2.0  # after EOF on stdin, how long a worker may take to exit before SIGKILL
 
@@ -55,7 +56,9 @@ class LeanConfig:
     # Hard limits set in the child before exec. None leaves the inherited limit.
     address_space_mb: int | None = 16384
     cpu_time_limit_s: int | None = 7200
-    kill_with_parent: bool = True  # PR_SET_PDEATHSIG: a crashed prover leaves no orphan REPLs
+    # PR_SET_PDEATHSIG: a crashed prover leaves no orphan REPLs. Linux ties it to the *thread* that
+    # spawned the child, so run the pool's event loop in a thread that lives as long as the pool.
+    kill_with_parent: bool = True
 
     repl_options: Mapping[str, Any] = field(default_factory=dict)  # sent once with `options.set` after start
     preamble: str | None = None  # e.g. "open Real Nat Topology", run with frontend.process (inheritEnv)
@@ -74,7 +77,7 @@ class LeanConfig:
             raise ConfigError(f"LeanConfig.args must be strings, got {self.args!r}")
         if not isinstance(self.num_workers, int) or self.num_workers < 1:
             raise ConfigError(f"LeanConfig.num_workers must be a positive integer, got {self.num_workers!r}")
-        for name in ("ready_timeout_s", "request_timeout_s", "queue_timeout_s", "max_lifetime_s"):
+        for name in ("ready_timeout_s", "request_timeout_s", "check_timeout_s", "queue_timeout_s", "max_lifetime_s"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or value <= 0:
                 raise ConfigError(f"LeanConfig.{name} must be a positive number of seconds, got {value!r}")

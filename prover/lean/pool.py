@@ -241,8 +241,12 @@ class LeanPool:
         async with self.worker(wait_timeout_s=wait_timeout_s) as worker:
             if self.config.check_in_fresh_process and worker.requests_handled > 0:
                 await worker.restart("check")
+            client = PantographClient(
+                functools.partial(worker.request, timeout_s=self.config.check_timeout_s),
+                capabilities=worker.capabilities,
+            )
             try:
-                result = await worker.client.check_proof(statement, proof_text)
+                result = await client.check_proof(statement, proof_text)
             except StateLost as lost:
                 return CheckResult(ok=False, lost=f"{lost.cause}: {lost.detail}")
         if result.ok:

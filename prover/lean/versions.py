@@ -10,9 +10,11 @@ the config win over everything.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
+import signal
 from dataclasses import asdict, dataclass
 
 from prover.lean.config import LeanConfig
@@ -93,7 +95,8 @@ async def query_versions(config: LeanConfig, *, timeout_s: float = 60.0) -> Lean
         async with asyncio.timeout(timeout_s):
             out, err = await proc.communicate()
     except BaseException:
-        proc.kill()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)  # its own session: the whole group goes
         await proc.wait()
         raise
     if proc.returncode != 0:

@@ -204,3 +204,57 @@ async def test_cancelled_tactic_does_not_leave_a_stale_reply_for_the_next_reques
             assert step.text == "a : ℕ\nb : ℕ\nh : a < b\n⊢ a < b"
             assert proof.worker.pid != slow_pid
         assert pool.stats().restarts == {"cancelled": 1}
+
+
+def scripted_repl(body: str) -> tuple[str, ...]:
+    """A real program speaking just enough of the protocol to misbehave in one precise way."""
+    prelude = (
+        "import sys, json\n"
+        "if sys.argv[1:] == ['--version']: print('0.3.4'); sys.exit(0)\n"
+        "print('ready.', flush=True)\n"
+    )
+    return (sys.executable, "-c", prelude + body)
+
+
+async def test_garbled_reply_is_a_protocol_failure_and_stderr_is_kept(process_mark):
+    body = (
+        "for i in range(500): sys.stderr.write(f'trace line {i}\\n')\n"
+        "sys.stderr.flush()\n"
+        "sys.stdin.readline()\n"
+        "print('uncaught exception: PANIC at Lean.Meta', flush=True)\n"
+        "sys.stdin.readline()\n"
+    )
+    config = LeanConfig(program=scripted_repl(body), env={"BURNQED_LEAN_TEST_MARK": process_mark},
+                        num_workers=1, stderr_lines=50)
+    async with LeanPool(config) as pool:
+        with pytest.raises(StateLost) as info:
+            async with pool.proof(expr=STATEMENT):
+                pass
+    # goal.start failed twice (the first loss looks like a worker that died unnoticed, so it is retried)
+    assert info.value.cause == "protocol" and "PANIC at Lean.Meta" in info.value.detail
+    assert "trace line 499" in info.value.stderr_tail and "trace line 0\n" not in info.value.stderr_tail
+    assert pool.workers[0].stderr_tail(100).count("trace line") <= 50
+
+
+async def test_parent_death_takes_the_repls_with_it(minilean, tmp_path):
+    config = minilean(num_workers=2)
+    script = tmp_path / "prover_that_dies.py"
+    script.write_text(
+        "import asyncio, sys\n"
+        "from prover.lean import LeanConfig, LeanPool\n"
+        f"config = LeanConfig.minilean(cwd={config.cwd!r}, env={dict(config.env)!r}, num_workers=2)\n"
+        "async def main():\n"
+        "    async with LeanPool(config) as pool:\n"
+        "        print(' '.join(str(w.pid) for w in pool.workers), flush=True)\n"
+        "        await asyncio.sleep(3600)\n"
+        "asyncio.run(main())\n"
+    )
+    parent = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), cwd=config.cwd, env={**os.environ, **config.env}, stdout=asyncio.subprocess.PIPE
+    )
+    pids = [int(p) for p in (await parent.stdout.readline()).split()]
+    assert len(pids) == 2 and all(psutil.pid_exists(p) for p in pids)
+    parent.kill()  # SIGKILL: no cleanup code runs in the parent
+    await parent.wait()
+    while not all(gone(p) for p in pids):  # PR_SET_PDEATHSIG delivers SIGKILL to each REPL
+        await asyncio.sleep(0.02)

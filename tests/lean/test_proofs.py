@@ -150,3 +150,16 @@ async def test_stats_are_plain_json(minilean):
         stats = json.loads(json.dumps(pool.stats().as_dict()))
     assert stats["workers"] == 2 and stats["spawns"] == 2 and stats["proofs"] == 1
     assert stats["requests"] >= 2 and 0.0 < stats["busy_fraction"] <= 1.0
+
+
+async def test_deleted_states_are_gone_and_stat_counts_them(minilean):
+    async with LeanPool(minilean()) as pool:
+        async with pool.proof(expr=STATEMENT) as proof:
+            step = await proof.tactic(proof.root_state_id, "intro a b h")
+            assert await proof.stat() == 2
+            await proof.delete([step.state_id])
+            assert await proof.stat() == 1
+            gone = await proof.tactic(step.state_id, "exact h")
+            assert gone.outcome is Outcome.ERROR and gone.error_kind == "index"
+        async with pool.proof(expr=STATEMENT) as proof:  # reset between proofs
+            assert await proof.stat() == 1
