@@ -91,6 +91,8 @@ class EnergyScorer:
             raise ScoringError("the energy head is in training mode (dropout would randomise scores); call head.eval()")
         if state_embeddings.ndim != 2:
             raise ScoringError(f"state embeddings must be (N, D), got shape {tuple(state_embeddings.shape)}")
+        if state_embeddings.shape[0] == 0:
+            return []
         parameter = self.head.log_temperature
         device, dtype = parameter.device, parameter.dtype
         goal = goal_embedding.to(device=device, dtype=dtype).reshape(1, -1)

@@ -128,6 +128,13 @@ def test_in_process_scorer_checks_what_the_function_returns(tiny_head) -> None:
         InProcessEnergyScorer(tiny_head, lambda texts: torch.ones(len(texts), 8)).score_sync(STATES[:2], GOAL)
 
 
+def test_score_embeddings_of_no_states_is_empty(tiny_head) -> None:
+    scorer = InProcessEnergyScorer(tiny_head, embed_locally)
+    assert scorer.score_embeddings(torch.empty(0, TINY_DIM), torch.randn(TINY_DIM)) == []
+    with pytest.raises(ScoringError, match=r"state embeddings must be \(N, D\), got shape \(64,\)"):
+        scorer.score_embeddings(torch.randn(TINY_DIM), torch.randn(TINY_DIM))
+
+
 def test_forward_batches_are_capped(tiny_head) -> None:
     forwards = count_forwards(tiny_head)
     scorer = InProcessEnergyScorer(tiny_head, embed_locally, max_forward_batch=5)
