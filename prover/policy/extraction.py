@@ -89,7 +89,9 @@ def _strip_bullet(text: str) -> str:
     stripped = text.lstrip()
     if not stripped or stripped[0] not in _BULLETS:
         return text
-    return stripped.lstrip(_BULLETS + " \t")
+    while stripped and (stripped[0] in _BULLETS or stripped[0].isspace()):
+        stripped = stripped[1:]
+    return stripped
 
 
 def _is_block_opener(stripped: str) -> bool:

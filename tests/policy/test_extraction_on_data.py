@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prover.policy.candidates import normalize_tactic
+from prover.policy.candidates import first_tactic_of_completion, normalize_tactic, split_completion
 from prover.policy.extraction import extract_first_tactic, extract_proof_tactics
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "proofs"
@@ -102,8 +102,9 @@ LEAN_PIECES = st.sampled_from(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(LEAN_PIECES, max_size=40).map("".join))
+@given(st.lists(LEAN_PIECES | st.text(max_size=4), max_size=40).map("".join))
 def test_splitter_never_fails_and_never_returns_junk(text: str) -> None:
     _assert_replayable_shape(extract_proof_tactics(text))
-    first = extract_first_tactic(text)
-    assert first == first.strip()
+    _assert_replayable_shape(split_completion(text))
+    for first in (extract_first_tactic(text), first_tactic_of_completion(text)):
+        assert first == first.strip()
