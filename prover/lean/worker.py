@@ -23,7 +23,7 @@ from typing import Any
 
 from prover.lean.client import PantographClient, encode_request
 from prover.lean.config import LeanConfig
-from prover.lean.errors import ReplError, ReplStartError, StateLost
+from prover.lean.errors import PoolClosed, ReplError, ReplStartError, StateLost
 from prover.lean.process import ProcessFailure, ReplProcess
 from prover.lean.stats import LeanCounters
 
@@ -43,6 +43,7 @@ class LeanWorker:
         self._lock = asyncio.Lock()
         self._last_memory_check = 0.0
         self._last_stderr = ""
+        self._closed = False
         self.capabilities: dict[str, bool] = {}
         self.client = PantographClient(self.request, capabilities=self.capabilities)
 
@@ -64,6 +65,8 @@ class LeanWorker:
         if self.alive:
             return
         async with self._lock:
+            if self._closed:
+                raise PoolClosed(f"lean worker {self.worker_id} is closed")
             if self.alive:
                 return
             if self._process is not None:
@@ -148,13 +151,20 @@ class LeanWorker:
     async def restart(self, cause: str) -> None:
         """Replace the process now (its state ids die with it)."""
         async with self._lock:
+            if self._closed:
+                raise PoolClosed(f"lean worker {self.worker_id} is closed")
             if self._process is None or not self._process.killed:  # a kill we made was counted then
                 self.counters.note_restart(cause)
             await self._discard()
             await self._spawn()
 
     async def close(self) -> None:
+        """Stop for good: an in-flight request is cut short (its caller gets `StateLost`, cause "closed")."""
+        self._closed = True
+        if self._lock.locked() and self._process is not None:
+            self._process.kill_now()  # don't sit out a 30 s watchdog to shut down
         async with self._lock:
+            self.generation += 1
             process, self._process = self._process, None
             if process is not None:
                 self._last_stderr = process.stderr_tail()
@@ -172,6 +182,8 @@ class LeanWorker:
         """
         line = encode_request(command, payload)
         async with self._lock:
+            if self._closed:
+                raise PoolClosed(f"lean worker {self.worker_id} is closed; {command} was not sent")
             if generation is not None and generation != self.generation:
                 raise StateLost(
                     cause="replaced",
@@ -217,10 +229,12 @@ class LeanWorker:
     async def _lose(self, command: str, cause: str, detail: str) -> None:
         """Kill and reap the process (lock held), count it, and raise `StateLost`."""
         stderr = self._process.stderr_tail() if self._process is not None else ""
+        if self._closed:
+            cause, detail = "closed", f"the pool was closed during the request ({detail})"
+        self.generation += 1  # even before the respawn, old ids must not validate
         self.counters.note_restart(cause)
         self.counters.states_lost += 1
         await self._discard()
-        self.generation += 1  # even before the respawn, old ids must not validate
         log.warning("lean worker %d: %s during %s: %s", self.worker_id, cause, command, detail)
         raise StateLost(cause=cause, detail=f"{command}: {detail}", worker_id=self.worker_id, stderr_tail=stderr)
 

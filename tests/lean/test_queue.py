@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from prover.lean import LeanPool, PoolClosed, PoolTimeout
+from prover.lean import LeanPool, PoolClosed, PoolTimeout, StateLost
 
 STATEMENT = "∀ (a b : ℕ), a < b → a < b"
 
@@ -104,3 +104,19 @@ async def test_closing_the_pool_fails_waiting_proofs(minilean):
     with pytest.raises(PoolClosed):
         async with pool.proof(expr=STATEMENT):
             pass
+
+
+async def test_closing_the_pool_cuts_a_hanging_request_short(minilean):
+    # With a 600 s watchdog, only close() can end this request before pytest's own timeout.
+    pool = LeanPool(minilean(request_timeout_s=600))
+    await pool.start()
+    async with pool.proof(expr=STATEMENT) as proof:
+        hung = asyncio.create_task(proof.tactic(proof.root_state_id, "minilean_sleep 3600"))
+        await asyncio.sleep(0.2)
+        await pool.close()
+        with pytest.raises(StateLost) as info:
+            await hung
+        assert info.value.cause == "closed"
+        with pytest.raises(PoolClosed):
+            await proof.tactic(proof.root_state_id, "intro a b h")
+    assert pool.stats().restarts == {"closed": 1}
