@@ -5,6 +5,7 @@ command starts (burnqed_web.embedded_redis). The same Redis is the Celery broker
 Channels layer.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -88,8 +89,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'b
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Celery workers and the web server write concurrently: wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
-    # Django's test database for SQLite is in memory by default; a file lets worker processes share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    # Django's test database for SQLite is in memory by default; a file lets worker processes share it
+    # (they get its path in DATABASE_URL). One per process, so two test sessions never share one.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- redis: broker, results, channel layer --------------------------------------------------------------
@@ -116,6 +118,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 24 * 3600
+
+# --- prover backends: where runs find the policy, the encoder and Lean unless their config says otherwise --
+BURNQED_POLICY_URL = env.str("BURNQED_POLICY_URL", default="http://127.0.0.1:30000")
+BURNQED_ENCODER_URL = env.str("BURNQED_ENCODER_URL", default="")
+BURNQED_LEAN = env.str("BURNQED_LEAN", default="minilean")
+BURNQED_TRAJECTORY_DIR = Path(env.str("BURNQED_TRAJECTORY_DIR", default=str(VAR_DIR / "trajectories")))
 
 # --- auth, api ------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -98,4 +98,4 @@ class TheoremResultAdmin(admin.ModelAdmin):
 @admin.register(ProofNode)
 class ProofNodeAdmin(admin.ModelAdmin):
     list_display = ("run", "theorem", "node_id", "depth", "status", "tactic")
-    raw_id_fields = ("run", "theorem", "parent")
+    raw_id_fields = ("run", "theorem")

@@ -36,3 +36,37 @@ async def _can_view(user) -> bool:
     from channels.db import database_sync_to_async
 
     return await database_sync_to_async(can_view)(user)
+
+
+class RunConsumer(AsyncJsonWebsocketConsumer):
+    """Live frames of one run (group `run.<id>`): numbered batches of engine events and status changes.
+
+    On connect the client gets the last sequence number already sent, so it knows where the stream starts
+    and what to fetch from the API; every later frame is `{"type": "frame", "seq", "kind", "payload"}`.
+    """
+
+    async def connect(self) -> None:
+        from channels.db import database_sync_to_async
+
+        from .live import group_name, last_seq
+        from .models import Run
+
+        user = self.scope.get("user")
+        self.run_id = int(self.scope["url_route"]["kwargs"]["run_id"])
+        if not await _can_view(user):
+            await self.close(code=4403)
+            return
+        if not await database_sync_to_async(Run.objects.filter(pk=self.run_id).exists)():
+            await self.close(code=4404)
+            return
+        self.group = group_name(self.run_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "hello", "run": self.run_id, "last_seq": await database_sync_to_async(last_seq)(self.run_id)})
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def run_frame(self, event: dict) -> None:
+        await self.send_json({"type": "frame", "seq": event["seq"], "kind": event["kind"], "payload": event["payload"]})

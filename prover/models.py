@@ -1,6 +1,7 @@
 """What the service stores: datasets of theorems, runs over them, per-theorem results and the proof trees."""
 
 import hashlib
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -99,6 +100,8 @@ class Run(models.Model):
     cloned_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
     error = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life from a worker.")
+    key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True, help_text="Names the run's files.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -158,7 +161,11 @@ class TheoremResult(models.Model):
 
 
 class ProofNode(models.Model):
-    """One proof state of a search tree. `node_id` is the engine's id, unique within (run, theorem)."""
+    """One proof state of a search tree. `node_id` is the engine's id, unique within (run, theorem).
+
+    The parent is `parent_node_id` in the same (run, theorem) tree, not a foreign key: trees are written with
+    COPY in large batches, and the engine's ids are what its events and the browser speak.
+    """
 
     class Status(models.TextChoices):
         OPEN = "open"
@@ -168,7 +175,6 @@ class ProofNode(models.Model):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="nodes")
     theorem = models.ForeignKey(Theorem, on_delete=models.CASCADE, related_name="nodes")
     node_id = models.PositiveIntegerField()
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
     parent_node_id = models.PositiveIntegerField(null=True, blank=True)
     tactic = models.TextField(blank=True)
     goal_text = models.TextField(blank=True)
@@ -183,6 +189,9 @@ class ProofNode(models.Model):
     lean_ms = models.FloatField(default=0)
     generate_ms = models.FloatField(default=0)
     error = models.TextField(blank=True, help_text="Lean's message for a failed tactic.")
+    kind = models.CharField(max_length=20, blank=True, help_text="root, state, terminal or failed_tactic.")
+    num_goals = models.PositiveIntegerField(default=0)
+    source = models.CharField(max_length=20, blank=True, help_text="root, policy, replay or probe.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -18,3 +18,19 @@ def worker_info(note: str = "") -> dict:
     info = {"hostname": socket.gethostname(), "pid": os.getpid(), "note": note, "versions": package_versions()}
     async_to_sync(get_channel_layer().group_send)(HEALTH_GROUP, {"type": "health.event", "payload": info})
     return info
+
+
+@burnqed_task(name="burnqed.run_chunk", queue="gpu")
+def run_chunk(run_id: int, chunk: int, theorem_ids: list[int]) -> dict:
+    """Search a few theorems of a run on this worker's GPU, policy server and Lean pool."""
+    from .execution import run_chunk as execute
+
+    return execute(run_id, chunk, theorem_ids)
+
+
+@burnqed_task(name="burnqed.finish_run", queue="default")
+def finish_run(run_id: int) -> str:
+    """After every chunk of a run: close it and merge its trajectories."""
+    from .services import finish_run as finish
+
+    return finish(run_id=run_id).status

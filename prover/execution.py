@@ -1,0 +1,112 @@
+"""What a GPU worker does with one chunk of a run: build the backends the run's config names, search each
+theorem with the engine, and record everything as it happens. Called by the `burnqed.run_chunk` task."""
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+from django.db.models import F
+from django.utils import timezone
+
+from prover.engine.adapters import StackSettings, open_backends
+from prover.engine.config import SearchConfig
+from prover.engine.runner import search_theorems
+from prover.engine.theorems import Theorem as EngineTheorem
+from prover.engine.trajectory import TrajectoryWriter
+from prover.lean.versions import require_compatible_lean
+
+from . import live
+from .models import Run, RunStatus, TheoremResult
+from .recording import RunRecorder
+from .trajectories import run_trajectory_dir
+from .services import InvalidTransition, transition_run
+
+log = logging.getLogger(__name__)
+
+
+def stack_settings(config: dict) -> StackSettings:
+    return StackSettings(
+        policy_url=config["policy_url"],
+        encoder_url=config["encoder_url"] or None,
+        ebm_path=config["ebm_path"] or None,
+        lean=config["lean"],
+        pantograph_repl=config["pantograph_repl"],
+        num_workers=config["lean_workers"],
+        prompt_format=config["prompt_format"],
+    )
+
+
+def chunk_trajectory_path(run: Run, chunk: int) -> Path:
+    return run_trajectory_dir(run) / f"chunk-{chunk:05d}.parquet"
+
+
+class CancelPoll:
+    """The engine asks between expansions; Redis is asked at most every `every` seconds."""
+
+    def __init__(self, run_id: int, every: float = 0.25) -> None:
+        self.run_id, self.every = run_id, every
+        self._next, self._value = 0.0, False
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if not self._value and now >= self._next:
+            self._value = live.cancel_requested(self.run_id)
+            self._next = now + self.every
+        return self._value
+
+
+def run_chunk(run_id: int, chunk: int, theorem_ids: list[int]) -> dict:
+    run = Run.objects.select_related("dataset").get(pk=run_id)
+    results = list(TheoremResult.objects.filter(run=run, theorem_id__in=theorem_ids).select_related("theorem"))
+    if run.finished or live.cancel_requested(run_id):
+        TheoremResult.objects.filter(pk__in=[r.pk for r in results], status="pending").update(status="cancelled")
+        return {"chunk": chunk, "searched": 0, "skipped": "run finished or cancelled"}
+    try:
+        transition_run(run=run, to=RunStatus.RUNNING)
+    except InvalidTransition:
+        pass  # another chunk started the run already
+    config = run.config
+    search_config = SearchConfig.from_mapping(config["search"])
+    theorems = [EngineTheorem(r.theorem.name, r.theorem.statement) for r in results]
+    TheoremResult.objects.filter(pk__in=[r.pk for r in results]).update(status="running", started_at=timezone.now())
+    recorder = RunRecorder(run_id, {r.theorem.name: r.theorem_id for r in results})
+    outcome: dict = {"chunk": chunk, "searched": 0}
+    try:
+        dataset = run.dataset  # read here: no database access is allowed inside the event loop
+        outcome["searched"] = asyncio.run(_search(
+            run.pk, chunk_trajectory_path(run, chunk), config, search_config, theorems, chunk, recorder,
+            dataset_name=dataset.name if dataset else "", dataset_lean=dataset.lean_version if dataset else "",
+        ))
+    except Exception as exc:
+        # The backends could not start (policy unreachable, Lean missing, version refused): every theorem of
+        # the chunk ends in error with the reason, and the run will say so.
+        message = f"{type(exc).__name__}: {exc}"
+        log.exception("run %s chunk %s failed", run_id, chunk)
+        TheoremResult.objects.filter(pk__in=[r.pk for r in results], status__in=["pending", "running"]).update(
+            status="error", failure_reason="error", error=message, finished_at=timezone.now()
+        )
+        Run.objects.filter(pk=run_id).update(theorems_done=F("theorems_done") + len(results))
+        live.send_frame(run_id, "chunk_failed", {"chunk": chunk, "error": message})
+        outcome["error"] = message
+    finally:
+        recorder.close()
+    return outcome
+
+
+async def _search(run_id: int, path: Path, config: dict, search_config: SearchConfig, theorems, chunk: int, recorder, *,
+                  dataset_name: str, dataset_lean: str) -> int:
+    async with open_backends(stack_settings(config)) as backends:
+        versions = backends.verifier.pool.versions
+        require_compatible_lean(
+            dataset_lean or None, versions, dataset=f'dataset "{dataset_name}"',
+            allow_mismatch=config["allow_lean_version_mismatch"],
+        )
+        recorder.note_versions({"lean": versions.as_dict()})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with TrajectoryWriter(path) as writer:
+            results = await search_theorems(
+                theorems, config=search_config, backends=backends, concurrency=config["concurrency"],
+                writer=writer, on_event=recorder, cancel=CancelPoll(run_id),
+            )
+    return len(results)
