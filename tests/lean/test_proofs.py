@@ -21,7 +21,7 @@ STATEMENT = "∀ (a b : ℕ), a < b → a < b"
 async def test_a_proof_goes_from_statement_to_proof_complete(minilean):
     async with LeanPool(minilean()) as pool:
         async with pool.proof(expr=STATEMENT) as proof:
-            assert proof.start.text.startswith("⊢ ∀")
+            assert proof.initial.text.startswith("⊢ ∀")
             step = await proof.tactic(proof.root_state_id, "intro a b h")
             assert step.outcome is Outcome.NEW_GOALS
             assert step.text == "a : ℕ\nb : ℕ\nh : a < b\n⊢ a < b"
@@ -67,7 +67,7 @@ async def test_copy_from_a_theorem_file(minilean, tmp_path):
     theorems.write_text(json.dumps({"theorems": [{"name": "add_zero_right", "statement": "∀ (n : ℕ), n = n"}]}))
     async with LeanPool(minilean(theorems_file=str(theorems))) as pool:
         async with pool.proof(copy_from="add_zero_right") as proof:
-            assert "n = n" in proof.start.text
+            assert "n = n" in proof.initial.text
             step = await proof.tactic(proof.root_state_id, "intro n")
             assert (await proof.tactic(step.state_id, "rfl")).complete
         with pytest.raises(ReplError, match="not_a_theorem") as info:

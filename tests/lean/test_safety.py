@@ -1,5 +1,8 @@
 """The safety filter refuses Lean command syntax with an error that names the token and where it was."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from prover.lean.errors import UnsafeInputError
@@ -73,3 +76,36 @@ def test_empty_and_control_characters():
 def test_proof_text_with_a_second_declaration_is_refused():
     with pytest.raises(UnsafeInputError, match="proof text.*'theorem'"):
         check_proof_text("intro x\n  simp\ntheorem other : False := by sorry")
+
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_every_benchmark_statement_passes():
+    """The filter must not cost us real competition statements (the ∀-forms that goal.start receives)."""
+    count = 0
+    for name in ("minif2f_test.json", "minif2f_valid.json", "minif2f_v2s_test.json", "minif2f_v2s_valid.json"):
+        for theorem in json.loads((DATA / "benchmarks" / name).read_text())["theorems"]:
+            check_statement(theorem["statement"], name=theorem["name"])
+            count += 1
+    assert count == 976
+
+
+def test_published_tactics_and_proofs_pass_except_compiled_code_and_commands():
+    for pair in jsonl(DATA / "tactic_pairs" / "minif2f_test_tactic_pairs_internlm2.jsonl"):
+        check_tactic(pair["tactic"])
+    refused: dict[str, int] = {}
+    for path in sorted((DATA / "proofs").glob("*.jsonl")):
+        for record in jsonl(path):
+            if not record.get("proof"):
+                continue
+            try:
+                check_proof_text(record["proof"])
+            except UnsafeInputError as exc:
+                refused[exc.token] = refused.get(exc.token, 0) + 1
+    # Kimina's native_decide proofs trust compiled code; Seed-Prover's files end with `#print axioms`.
+    assert set(refused) == {"native_decide", "#print"}
