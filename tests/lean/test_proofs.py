@@ -2,6 +2,7 @@
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -163,3 +164,16 @@ async def test_deleted_states_are_gone_and_stat_counts_them(minilean):
             assert gone.outcome is Outcome.ERROR and gone.error_kind == "index"
         async with pool.proof(expr=STATEMENT) as proof:  # reset between proofs
             assert await proof.stat() == 1
+
+
+async def test_a_benchmark_theorem_by_name_renders_one_hypothesis_per_line(minilean):
+    benchmark = Path(__file__).resolve().parents[2] / "data" / "benchmarks" / "minif2f_test.json"
+    async with LeanPool(minilean(theorems_file=str(benchmark))) as pool:
+        async with pool.proof(copy_from="mathd_algebra_478") as proof:
+            step = await proof.tactic(proof.root_state_id, "intro b h v h₀ h₁ h₂ h₃")
+            assert step.text == (
+                "b : ℝ\nh : ℝ\nv : ℝ\nh₀ : 0 < b ∧ 0 < h ∧ 0 < v\nh₁ : v = 1 / 3 * (b * h)\nh₂ : b = 30\n"
+                "h₃ : h = 13 / 2\n⊢ v = 65"
+            )
+            substituted = await proof.tactic(step.state_id, "subst h₂ h₃")
+            assert substituted.text.endswith("h₁ : v = 1 / 3 * (30 * (13 / 2))\n⊢ v = 65")
