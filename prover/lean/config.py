@@ -106,6 +106,27 @@ class LeanConfig:
     def replace(self, **changes: Any) -> LeanConfig:
         return dataclasses.replace(self, **changes)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready settings, stored with a run so it can be reproduced."""
+        data = dataclasses.asdict(self)
+        data["program"], data["args"] = list(self.program), list(self.args)
+        data["env"], data["repl_options"] = dict(self.env), dict(self.repl_options)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, where: str = "lean config") -> LeanConfig:
+        """Build from stored or user-given settings; an unknown key is an error, never silently ignored."""
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{where}: expected a mapping of settings, got {type(data).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        try:
+            return cls(**dict(data))
+        except TypeError as exc:
+            raise ConfigError(f"{where}: {exc}") from exc
+
     @classmethod
     def minilean(cls, *, theorems_file: str | None = None, extra_args: Sequence[str] = (), **overrides: Any) -> LeanConfig:
         """The stand-in verifier, run with this interpreter (the default configuration)."""

@@ -38,7 +38,7 @@ class ProofHandle:
         self._copy_from = copy_from
         self.generation = worker.generation
         self._client = self._bind()
-        self.start: StartResult | None = None
+        self.initial: StartResult | None = None  # the root state and its goals
 
     def _bind(self) -> PantographClient:
         return PantographClient(
@@ -47,12 +47,12 @@ class ProofHandle:
 
     @property
     def root_state_id(self) -> int:
-        assert self.start is not None, "the proof has not started"
-        return self.start.state_id
+        assert self.initial is not None, "the proof has not started"
+        return self.initial.state_id
 
     async def _begin(self) -> StartResult:
-        self.start = await self._client.start(expr=self._expr, copy_from=self._copy_from)
-        return self.start
+        self.initial = await self._client.start(expr=self._expr, copy_from=self._copy_from)
+        return self.initial
 
     async def tactic(self, state_id: int, tactic: str, goal_id: int | None = None) -> TacticResult:
         """Apply `tactic` to state `state_id` (optionally preferring goal `goal_id`).

@@ -1,5 +1,6 @@
 """Configuration validation and the refusal of datasets written for another Lean version."""
 
+import json
 import sys
 
 import pytest
@@ -62,3 +63,14 @@ def test_other_lean_version_is_refused_unless_overridden():
     unknown = LeanVersions(backend="pantograph", lean=None, mathlib=None, pantograph="9.9", raw="9.9")
     with pytest.raises(VersionMismatchError, match="does not report its Lean version"):
         require_compatible_lean("v4.9.0", unknown)
+
+
+def test_config_round_trips_through_plain_data_and_rejects_unknown_keys():
+    config = LeanConfig.pantograph(num_workers=3, lean_path="/lean")
+    data = config.to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert LeanConfig.from_dict(data) == config
+    with pytest.raises(ConfigError, match=r"run 12 lean settings: unknown setting\(s\) num_worker\b"):
+        LeanConfig.from_dict({"num_worker": 4}, where="run 12 lean settings")
+    with pytest.raises(ConfigError, match="LeanConfig.request_timeout_s"):
+        LeanConfig.from_dict({"request_timeout_s": "soon"})
