@@ -5,6 +5,7 @@ import asyncio
 import os
 import signal
 import sys
+from pathlib import Path
 
 import psutil
 import pytest
@@ -140,7 +141,7 @@ async def test_memory_cap_recycles_between_proofs_and_stops_a_growing_proof(mini
 async def test_resource_limits_are_set_in_the_child(minilean):
     async with LeanPool(minilean(address_space_mb=3000, cpu_time_limit_s=900)) as pool:
         limits = {}
-        for line in open(f"/proc/{pool.workers[0].pid}/limits").read().splitlines()[1:]:
+        for line in Path(f"/proc/{pool.workers[0].pid}/limits").read_text().splitlines()[1:]:
             name = line[:26].strip()
             limits[name] = line[26:].split()
         assert limits["Max address space"][:2] == [str(3000 * 2**20)] * 2
