@@ -1,0 +1,227 @@
+"""Benchmark prover.serving: /generate tokens/s at 1, 8 and 32 concurrent requests and /encode texts/s,
+each against calling the same model directly in this process with the same batch and lengths.
+
+    python bench/serving.py                      # random Llama of SmolLM2-135M's shape (no download), ~1 min
+    python bench/serving.py --model embedded     # the real embedded SmolLM2-135M (converted once, cached)
+    python bench/serving.py --model PATH         # any transformers folder
+
+The server runs as a subprocess; while it is measured, this process is idle, and vice versa.
+The baseline for /generate is transformers' `generate` (sampling, the same number of new tokens forced with
+min_new_tokens); for /encode it is the masked mean pool over the same texts in sub-batches of the server's
+encode batch size. Ratio = server / direct: 1.0 means the HTTP server costs nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PROMPT = (
+    "Complete the following Lean 4 code:\n\n```lean4\n/- tactic state:\nx : ℝ\nh₀ : 0 < x\n⊢ x ^ 2 ≥ 0\n-/\n"
+    "example := by\n  "
+)
+ENCODE_TEXT = "n : ℕ\nh₀ : 0 < n\nh₁ : n ∣ 12\n⊢ ∀ m : ℕ, m * n ≤ 12 * m ∧ ¬(n = 0) → ⟨m, n⟩ ≠ ⟨0, 0⟩\n"
+
+
+def machine_description() -> str:
+    import torch
+
+    from bench._machine import machine_line
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    load = ", load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+    return f"{machine_line()}; torch {torch.__version__} ({torch.get_num_threads()} threads); GPU: {gpu}{load}"
+
+
+def smollm2_tokenizer():
+    """SmolLM2's tokenizer: from the converted cache when present (0.1 s), else straight from the GGUF (~4 s)."""
+    from transformers import AutoTokenizer
+
+    from prover.serving.embedded_model import embedded_model_dir, find_embedded_gguf, is_converted
+
+    cached = embedded_model_dir()
+    if is_converted(cached):
+        return AutoTokenizer.from_pretrained(cached)
+    gguf = find_embedded_gguf()
+    return AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+
+
+def prepare_model(choice: str | None, workdir: Path) -> Path:
+    if choice == "embedded":
+        from prover.serving.embedded_model import ensure_embedded_model
+
+        return ensure_embedded_model()
+    if choice:
+        return Path(choice)
+    import torch
+
+    from prover.serving.tiny_model import random_llama_like
+
+    folder = workdir / "random-smollm2-shape"
+    tokenizer = smollm2_tokenizer()
+    random_llama_like(seed=0).to(torch.bfloat16).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def start_server(model: Path, dtype: str, threads: int) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "prover.serving", "--model", str(model), "--dtype", dtype, "--port", "0",
+         "--threads", str(threads), "--seed", "0"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    url: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "ready on http://" in line and not url:
+                url.append(line.split("ready on ", 1)[1].strip())
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    ready.wait(300)
+    if not url:
+        process.kill()
+        raise SystemExit("the server did not start")
+    return process, url[0]
+
+
+async def server_generate(url: str, concurrency: int, new_tokens: int) -> tuple[float, int]:
+    import httpx
+
+    body = {
+        "text": PROMPT,
+        "sampling_params": {"max_new_tokens": new_tokens, "temperature": 0.8, "top_p": 0.95, "ignore_eos": True},
+        "return_logprob": True,
+    }
+    async with httpx.AsyncClient(base_url=url, timeout=600) as http:
+        start = time.perf_counter()
+        replies = await asyncio.gather(*[http.post("/generate", json=body) for _ in range(concurrency)])
+        elapsed = time.perf_counter() - start
+    tokens = 0
+    for reply in replies:
+        reply.raise_for_status()
+        tokens += reply.json()["meta_info"]["completion_tokens"]
+    return elapsed, tokens
+
+
+def direct_generate(model, tokenizer, concurrency: int, new_tokens: int) -> tuple[float, int]:
+    import torch
+
+    ids = torch.tensor([tokenizer(PROMPT)["input_ids"]] * concurrency)
+    start = time.perf_counter()
+    with torch.inference_mode():
+        out = model.generate(
+            ids, attention_mask=torch.ones_like(ids), do_sample=True, temperature=0.8, top_p=0.95,
+            max_new_tokens=new_tokens, min_new_tokens=new_tokens, output_scores=True,
+            return_dict_in_generate=True, pad_token_id=tokenizer.eos_token_id,
+        )  # fmt: skip
+        model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)
+    elapsed = time.perf_counter() - start
+    return elapsed, (out.sequences.shape[1] - ids.shape[1]) * concurrency
+
+
+async def server_encode(url: str, texts: list[str]) -> float:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=url, timeout=600) as http:
+        start = time.perf_counter()
+        replies = await asyncio.gather(*[http.post("/encode", json={"text": t}) for t in texts])
+        elapsed = time.perf_counter() - start
+    for reply in replies:
+        reply.raise_for_status()
+    return elapsed
+
+
+def direct_encode(model, tokenizer, texts: list[str], batch: int) -> float:
+    import torch
+
+    start = time.perf_counter()
+    for i in range(0, len(texts), batch):
+        encoded = tokenizer(texts[i : i + batch], padding=True, return_tensors="pt")
+        with torch.inference_mode():
+            hidden = model.model(**encoded).last_hidden_state
+        mask = encoded["attention_mask"].unsqueeze(-1).float()
+        (hidden.float() * mask).sum(1) / mask.sum(1)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="'embedded', a model folder, or nothing for a random SmolLM2-shaped Llama")
+    parser.add_argument("--dtype", choices=["bf16", "fp32"], default="bf16")
+    parser.add_argument("--new-tokens", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--encode-texts", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.set_num_threads(args.threads)
+    print(machine_description())
+    with tempfile.TemporaryDirectory(prefix="bench-serving-") as workdir:
+        model_dir = prepare_model(args.model, Path(workdir))
+        dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[args.dtype]
+        tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        tokenizer.padding_side = "right"
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).eval()
+        params = sum(p.numel() for p in model.parameters())
+        print(
+            f"model: {args.model or 'random Llama, SmolLM2-135M shape'} ({params / 1e6:.1f}M params, {args.dtype}); "
+            f"prompt {len(tokenizer(PROMPT)['input_ids'])} tokens, {args.new_tokens} new tokens, sampling T=0.8 top_p=0.95"
+        )
+        texts = [f"{i}: {ENCODE_TEXT}" for i in range(args.encode_texts)]
+        encode_tokens = sum(len(ids) for ids in tokenizer(texts)["input_ids"])
+
+        process, url = start_server(model_dir, args.dtype, args.threads)
+        try:
+            # Server and direct runs alternate per workload, so load from other processes on a shared
+            # machine hits both sides alike; the other side is idle while one is measured.
+            asyncio.run(server_generate(url, 1, 2))  # warm-ups
+            direct_generate(model, tokenizer, 1, 2)
+            server_results, direct_results = {}, {}
+            for c in args.concurrency:
+                server_results[c] = asyncio.run(server_generate(url, c, args.new_tokens))
+                direct_results[c] = direct_generate(model, tokenizer, c, args.new_tokens)
+            asyncio.run(server_encode(url, texts[:2]))
+            direct_encode(model, tokenizer, texts[:2], 8)
+            server_encode_s = asyncio.run(server_encode(url, texts))
+            direct_encode_s = direct_encode(model, tokenizer, texts, 8)
+        finally:
+            process.terminate()
+            process.wait(30)
+
+    print(f"{'workload':<34}{'server':>14}{'direct':>14}{'ratio':>8}")
+    for c in args.concurrency:
+        (s_time, s_tokens), (d_time, d_tokens) = server_results[c], direct_results[c]
+        server_rate, direct_rate = s_tokens / s_time, d_tokens / d_time
+        label = f"/generate x{c} concurrent (tok/s)"
+        print(f"{label:<34}{server_rate:>14.1f}{direct_rate:>14.1f}{server_rate / direct_rate:>8.2f}")
+    server_rate, direct_rate = len(texts) / server_encode_s, len(texts) / direct_encode_s
+    label = f"/encode {len(texts)} texts (texts/s)"
+    print(f"{label:<34}{server_rate:>14.1f}{direct_rate:>14.1f}{server_rate / direct_rate:>8.2f}")
+    print(
+        f"(/encode: {len(texts)} concurrent single-text requests, {encode_tokens / len(texts):.0f} tokens each, "
+        "coalesced by the server into sub-batches of 8; direct: the same texts in batches of 8)"
+    )
+
+
+if __name__ == "__main__":
+    main()
