@@ -189,7 +189,8 @@ class LeanPool:
             await worker.prepare()
             yield worker
         finally:
-            if self._reset_between_proofs and worker.alive:
+            # A worker due for recycling is replaced at its next checkout; resetting it first is wasted.
+            if self._reset_between_proofs and worker.alive and worker.recycle_cause() is None:
                 try:
                     await worker.call("reset", {})
                 except Exception as exc:  # the worker is already replaced or will be at next checkout

@@ -192,8 +192,10 @@ async def test_cancelled_tactic_does_not_leave_a_stale_reply_for_the_next_reques
         async with pool.proof(expr=STATEMENT) as proof:
             slow_pid = proof.worker.pid
             step = await proof.tactic(proof.root_state_id, "intro a b h")
+            sent = pool.stats().requests
             slow = asyncio.create_task(proof.tactic(proof.root_state_id, "sleep 800"))
-            await asyncio.sleep(0.2)  # the request is on the wire
+            while pool.stats().requests == sent:  # counted just before the line is written
+                await asyncio.sleep(0)
             slow.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await slow

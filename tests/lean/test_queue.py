@@ -111,8 +111,10 @@ async def test_closing_the_pool_cuts_a_hanging_request_short(minilean):
     pool = LeanPool(minilean(request_timeout_s=600))
     await pool.start()
     async with pool.proof(expr=STATEMENT) as proof:
+        sent = pool.stats().requests
         hung = asyncio.create_task(proof.tactic(proof.root_state_id, "minilean_sleep 3600"))
-        await asyncio.sleep(0.2)
+        while pool.stats().requests == sent:
+            await asyncio.sleep(0)
         await pool.close()
         with pytest.raises(StateLost) as info:
             await hung
