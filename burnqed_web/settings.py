@@ -164,7 +164,16 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+def _plotly_assets() -> list[tuple[str, str]]:
+    """plotly.min.js ships inside the plotly wheel: serve it from there (/static/plotly/), never from a CDN."""
+    try:
+        import plotly
+    except ImportError:
+        return []
+    return [("plotly", str(Path(plotly.__file__).parent / "package_data"))]
+
+
+STATICFILES_DIRS = [BASE_DIR / "static", *_plotly_assets()]
 STATIC_ROOT = VAR_DIR / "static"  # collectstatic target for production; whitenoise serves from it
 STATIC_ROOT.mkdir(exist_ok=True)
 # Serve straight from the source folders so that no collectstatic step is needed on a laptop.

@@ -2,7 +2,7 @@
 
 from django.db.models import Count, QuerySet
 
-from .models import Dataset, Run
+from .models import Dataset, ProofNode, Run, Theorem, TheoremResult
 
 
 def datasets_with_counts() -> QuerySet[Dataset]:
@@ -11,3 +11,48 @@ def datasets_with_counts() -> QuerySet[Dataset]:
 
 def recent_runs(limit: int = 50) -> QuerySet[Run]:
     return Run.objects.select_related("owner", "dataset").order_by("-created_at", "-id")[:limit]
+
+
+def subtree(run_id: int, theorem_id: int, *, parent: int | None, depth: int) -> QuerySet[ProofNode]:
+    """Nodes of one proof tree below `parent` (None: the whole tree from the root) down to `depth` levels,
+    in (depth, node id) order: one query whatever the tree's size."""
+    nodes = ProofNode.objects.filter(run_id=run_id, theorem_id=theorem_id)
+    if parent is None:
+        return nodes.filter(depth__lt=depth).order_by("depth", "node_id")
+    anchor = nodes.filter(node_id=parent).values_list("depth", flat=True).first()
+    if anchor is None:
+        return nodes.none()
+    # Depth alone cannot tell subtrees apart; the ids of the subtree's upper levels come from one recursive CTE.
+    return nodes.filter(node_id__in=_descendant_ids(run_id, theorem_id, parent, depth)).order_by("depth", "node_id")
+
+
+def _descendant_ids(run_id: int, theorem_id: int, parent: int, depth: int) -> list[int]:
+    from django.db import connection
+
+    table = ProofNode._meta.db_table
+    sql = f"""
+        WITH RECURSIVE sub(node_id, level) AS (
+            SELECT node_id, 0 FROM {table} WHERE run_id = %s AND theorem_id = %s AND node_id = %s
+            UNION ALL
+            SELECT n.node_id, sub.level + 1 FROM {table} n JOIN sub ON n.parent_node_id = sub.node_id
+            WHERE n.run_id = %s AND n.theorem_id = %s AND sub.level < %s
+        ) SELECT node_id FROM sub"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [run_id, theorem_id, parent, run_id, theorem_id, depth])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def run_results(run: Run) -> QuerySet[TheoremResult]:
+    return TheoremResult.objects.filter(run=run).select_related("theorem").order_by("theorem__name")
+
+
+def theorem_history(theorem: Theorem) -> dict:
+    """Every attempt at this statement (in any dataset, by content hash), the first run that proved it and the
+    shortest proof found."""
+    attempts = list(
+        TheoremResult.objects.filter(theorem__content_hash=theorem.content_hash)
+        .select_related("run", "theorem__dataset").order_by("run__created_at", "run_id")
+    )
+    proved = [a for a in attempts if a.status == TheoremResult.Status.PROVED]
+    shortest = min(proved, key=lambda a: (len(a.proof_tactics) or len(a.proof.splitlines()), a.tokens), default=None)
+    return {"attempts": attempts, "first_proof": proved[0] if proved else None, "shortest": shortest}

@@ -1,15 +1,100 @@
-"""Dashboard pages: server-rendered, thin over selectors."""
+"""Dashboard pages: server-rendered, thin over selectors and services. Live parts are fed by the websocket."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from . import selectors
+from .comparison import compare_runs
+from .forms_runs import RunLaunchForm
+from .models import Run, Theorem
+from .roles import can_launch, can_view
+from .services import ServiceError, cancel_run, launch_run
 
 
-@login_required
+def viewer_required(view):
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not can_view(request.user):
+            raise PermissionDenied("your account has no role yet: ask an admin for viewer access")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    return wrapped
+
+
+@viewer_required
 def home(request):
-    return render(
-        request,
-        "prover/home.html",
-        {"datasets": selectors.datasets_with_counts(), "runs": selectors.recent_runs()},
-    )
+    return render(request, "prover/home.html", {"datasets": selectors.datasets_with_counts(), "runs": selectors.recent_runs()})
+
+
+@viewer_required
+def run_new(request):
+    if not can_launch(request.user):
+        raise PermissionDenied("launching runs needs the researcher role")
+    clone = None
+    if request.method == "POST":
+        form = RunLaunchForm(request.POST)
+        if form.is_valid():
+            clone = Run.objects.filter(pk=request.POST.get("cloned_from") or 0).first()
+            try:
+                run = launch_run(user=request.user, config=form.to_config(), name=form.cleaned_data["name"],
+                                 cloned_from=clone)
+            except ServiceError as exc:
+                form.add_service_errors(exc.errors)
+            else:
+                messages.success(request, f"Run {run.pk} launched: {run.theorems_total} theorems.")
+                return redirect("run-detail", run_id=run.pk)
+    else:
+        if request.GET.get("clone"):
+            clone = get_object_or_404(Run, pk=request.GET["clone"])
+            initial = RunLaunchForm.initial_from_config(clone.config)
+            initial["name"] = f"{clone.name} (copy)"
+        else:
+            from django.conf import settings
+
+            initial = {"policy_url": settings.BURNQED_POLICY_URL, "encoder_url": settings.BURNQED_ENCODER_URL,
+                       "lean": settings.BURNQED_LEAN}
+        form = RunLaunchForm(initial=initial)
+    return render(request, "prover/run_new.html", {"form": form, "clone": clone})
+
+
+@viewer_required
+def run_detail(request, run_id: int):
+    run = get_object_or_404(Run.objects.select_related("dataset", "owner", "cloned_from"), pk=run_id)
+    return render(request, "prover/run_detail.html", {"run": run, "results": selectors.run_results(run)})
+
+
+@require_POST
+@viewer_required
+def run_cancel(request, run_id: int):
+    run = get_object_or_404(Run, pk=run_id)
+    try:
+        cancel_run(user=request.user, run=run)
+        messages.success(request, f"Run {run.pk}: cancel requested.")
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect("run-detail", run_id=run.pk)
+
+
+@viewer_required
+def theorem_detail(request, theorem_id: int):
+    theorem = get_object_or_404(Theorem.objects.select_related("dataset"), pk=theorem_id)
+    return render(request, "prover/theorem_detail.html", {"theorem": theorem, **selectors.theorem_history(theorem)})
+
+
+@viewer_required
+def compare(request):
+    runs = selectors.recent_runs(200)
+    a_id, b_id = request.GET.get("a"), request.GET.get("b")
+    comparison = None
+    if a_id and b_id:
+        try:
+            run_a, run_b = Run.objects.get(pk=int(a_id)), Run.objects.get(pk=int(b_id))
+        except (ValueError, Run.DoesNotExist):
+            raise Http404("no such run") from None
+        comparison = compare_runs(run_a, run_b)
+    return render(request, "prover/compare.html", {"runs": runs, "comparison": comparison, "a": a_id, "b": b_id})

@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from training.data.formats import FORMATS
 
-from ..models import Dataset, Run, Theorem, TheoremResult
+from ..models import Dataset, ProofNode, Run, Theorem, TheoremResult
 
 
 class DatasetSerializer(serializers.ModelSerializer):
@@ -70,3 +70,28 @@ class TheoremResultSerializer(serializers.ModelSerializer):
             "nodes_expanded", "total_states", "max_depth", "tokens", "wall_ms", "lean_ms", "generate_ms", "ebm_ms",
             "stats", "started_at", "finished_at",
         ]
+
+
+class RunLaunchSerializer(serializers.Serializer):
+    """A run to launch: a name and the config that prover.run_config validates (every field documented there)."""
+
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    config = serializers.DictField(help_text="dataset, split, theorems, limit, search{strategy, budgets, ...}, "
+                                             "policy_url, encoder_url, ebm_path, lean, lean_workers, concurrency, "
+                                             "chunk_size, allow_lean_version_mismatch")
+    cloned_from = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class ProofNodeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProofNode
+        fields = [
+            "node_id", "parent_node_id", "kind", "tactic", "goal_text", "num_goals", "depth", "log_prob", "energy",
+            "status", "is_terminal", "expansion_order", "merged_count", "lean_ms", "generate_ms", "error", "source",
+        ]
+
+
+class RunMetricSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    step = serializers.IntegerField()
+    value = serializers.FloatField()

@@ -1,7 +1,7 @@
 from django.db.models import Count
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -10,12 +10,16 @@ from rest_framework.response import Response
 from training.data.errors import DataFileError
 from training.data.formats import guess_format
 
+from .. import selectors
 from ..models import Dataset, Run, Theorem, TheoremResult
-from ..services import ServiceError, import_dataset
+from ..services import ServiceError, cancel_run, import_dataset, launch_run
 from .serializers import (
     DatasetImportResultSerializer,
     DatasetImportSerializer,
     DatasetSerializer,
+    ProofNodeSerializer,
+    RunLaunchSerializer,
+    RunMetricSerializer,
     RunSerializer,
     TheoremResultSerializer,
     TheoremSerializer,
@@ -105,7 +109,7 @@ class TheoremViewSet(viewsets.ReadOnlyModelViewSet):
 @extend_schema_view(
     list=extend_schema(parameters=[OpenApiParameter("status", OpenApiTypes.STR, description="Run status.")])
 )
-class RunViewSet(viewsets.ReadOnlyModelViewSet):
+class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = RunSerializer
 
     def get_queryset(self):
@@ -113,6 +117,68 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
         if run_status := self.request.query_params.get("status"):
             queryset = queryset.filter(status=run_status)
         return queryset
+
+    @extend_schema(request=RunLaunchSerializer, responses={201: RunSerializer},
+                   description="Launch a run (researcher role). Field errors are keyed like the config, "
+                               "e.g. `search.max_depth`.")
+    def create(self, request, *args, **kwargs):
+        form = RunLaunchSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        cloned_from = None
+        if form.validated_data["cloned_from"] is not None:
+            cloned_from = Run.objects.filter(pk=form.validated_data["cloned_from"]).first()
+            if cloned_from is None:
+                raise ValidationError({"cloned_from": [f"no run {form.validated_data['cloned_from']}"]})
+        try:
+            run = launch_run(user=request.user, config=form.validated_data["config"],
+                             name=form.validated_data["name"], cloned_from=cloned_from)
+        except ServiceError as exc:
+            raise ValidationError(exc.errors) from None
+        return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: RunSerializer},
+                   description="Cancel a run: it stops at the next expansion of every worker and ends `cancelled`.")
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        run = self.get_object()
+        try:
+            run = cancel_run(user=request.user, run=run)
+        except ServiceError as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+        return Response(RunSerializer(run).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("theorem", OpenApiTypes.INT, required=True, description="Theorem id."),
+            OpenApiParameter("parent", OpenApiTypes.INT, description="Node id whose subtree to page through "
+                             "(default: the root's)."),
+            OpenApiParameter("depth", OpenApiTypes.INT, description="Levels below `parent` (default 2, max 50)."),
+        ],
+        responses={200: ProofNodeSerializer(many=True)},
+        description="The proof tree of one theorem in a run, one subtree at a time, paginated.",
+    )
+    @action(detail=True, methods=["get"])
+    def tree(self, request, pk=None):
+        run = self.get_object()
+        params = request.query_params
+        try:
+            theorem_id = int(params["theorem"])
+            parent = int(params["parent"]) if params.get("parent") else None
+            depth = min(50, max(1, int(params.get("depth", 2))))
+        except (KeyError, ValueError):
+            raise ValidationError({"theorem": ["theorem (an integer id) is required; parent and depth are "
+                                               "integers"]}) from None
+        nodes = selectors.subtree(run.pk, theorem_id, parent=parent, depth=depth)
+        page = self.paginate_queryset(nodes)
+        return self.get_paginated_response(ProofNodeSerializer(page, many=True).data)
+
+    @extend_schema(responses={200: RunMetricSerializer(many=True)},
+                   description="The run's metric series (name, step, value), e.g. nodes and tokens over time.")
+    @action(detail=True, methods=["get"])
+    def metrics(self, request, pk=None):
+        run = self.get_object()
+        page = self.paginate_queryset(run.metrics.order_by("name", "step").values("name", "step", "value"))
+        return self.get_paginated_response(RunMetricSerializer(page, many=True).data)
 
 
 @extend_schema_view(
