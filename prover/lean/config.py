@@ -47,6 +47,9 @@ class LeanConfig:
     check_timeout_s: float = 120.0  # a whole-proof check elaborates everything at once
     queue_timeout_s: float = 600.0  # longest a proof waits for a free worker
     close_grace_s: float = 2.0  # after EOF on stdin, how long a worker may take to exit before SIGKILL
+    # Processes importing at once: each Mathlib import reads gigabytes of .olean files, and a pool
+    # restarting all of them together stalls the machine's I/O.
+    spawn_concurrency: int = 4
 
     max_requests: int = 1000
     max_lifetime_s: float = 1800.0
@@ -81,6 +84,8 @@ class LeanConfig:
             value = getattr(self, name)
             if not isinstance(value, int | float) or value <= 0:
                 raise ConfigError(f"LeanConfig.{name} must be a positive number of seconds, got {value!r}")
+        if not isinstance(self.spawn_concurrency, int) or self.spawn_concurrency < 1:
+            raise ConfigError(f"LeanConfig.spawn_concurrency must be a positive integer, got {self.spawn_concurrency!r}")
         if not isinstance(self.max_requests, int) or self.max_requests < 1:
             raise ConfigError(f"LeanConfig.max_requests must be a positive integer, got {self.max_requests!r}")
         if self.memory_cap_mb is not None and self.memory_cap_mb <= 0:

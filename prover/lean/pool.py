@@ -83,7 +83,10 @@ class LeanPool:
     def __init__(self, config: LeanConfig | None = None, *, reset_between_proofs: bool = True) -> None:
         self.config = config or LeanConfig()
         self.counters = LeanCounters()
-        self._workers = [LeanWorker(self.config, i, self.counters) for i in range(self.config.num_workers)]
+        spawn_slots = asyncio.Semaphore(self.config.spawn_concurrency)  # shared: one budget for the pool
+        self._workers = [
+            LeanWorker(self.config, i, self.counters, spawn_slots) for i in range(self.config.num_workers)
+        ]
         self._idle: collections.deque[LeanWorker] = collections.deque(self._workers)
         self._waiters: collections.deque[asyncio.Future[LeanWorker]] = collections.deque()
         self._busy_since: dict[int, float] = {}

@@ -33,10 +33,17 @@ log = logging.getLogger(__name__)
 class LeanWorker:
     """One REPL slot. Requests are serialised: Pantograph answers strictly one line per request."""
 
-    def __init__(self, config: LeanConfig, worker_id: int = 0, counters: LeanCounters | None = None) -> None:
+    def __init__(
+        self,
+        config: LeanConfig,
+        worker_id: int = 0,
+        counters: LeanCounters | None = None,
+        spawn_slots: asyncio.Semaphore | None = None,
+    ) -> None:
         self.config = config
         self.worker_id = worker_id
         self.counters = counters if counters is not None else LeanCounters()
+        self._spawn_slots = spawn_slots or asyncio.Semaphore(config.spawn_concurrency)
         self.generation = 0
         self.requests_handled = 0  # by the current process
         self._process: ReplProcess | None = None
@@ -76,7 +83,8 @@ class LeanWorker:
             await self._spawn()
 
     async def _spawn(self) -> None:
-        process = await ReplProcess.spawn(self.config, label=f"lean worker {self.worker_id}")
+        async with self._spawn_slots:
+            process = await ReplProcess.spawn(self.config, label=f"lean worker {self.worker_id}")
         self._process = process
         self.generation += 1
         self.requests_handled = 0

@@ -2,10 +2,11 @@
 worker, several proofs run side by side on their own processes, and closing the pool fails the waiters."""
 
 import asyncio
+import sys
 
 import pytest
 
-from prover.lean import LeanPool, PoolClosed, PoolTimeout, StateLost
+from prover.lean import LeanConfig, LeanPool, PoolClosed, PoolTimeout, StateLost
 
 STATEMENT = "∀ (a b : ℕ), a < b → a < b"
 
@@ -122,3 +123,26 @@ async def test_closing_the_pool_cuts_a_hanging_request_short(minilean):
         with pytest.raises(PoolClosed):
             await proof.tactic(proof.root_state_id, "intro a b h")
     assert pool.stats().restarts == {"closed": 1}
+
+
+async def test_workers_import_one_at_a_time_when_told(process_mark, tmp_path):
+    # Each scripted REPL marks itself as importing, looks for others doing the same, then unmarks.
+    body = (
+        "import os, sys, time, glob\n"
+        f"d = {str(tmp_path)!r}\n"
+        "if sys.argv[1:] == ['--version']: print('0.3.4'); sys.exit(0)\n"
+        "me = os.path.join(d, f'importing-{os.getpid()}')\n"
+        "open(me, 'w').close()\n"
+        "time.sleep(0.3)\n"
+        "others = len(glob.glob(os.path.join(d, 'importing-*'))) - 1\n"
+        "open(os.path.join(d, f'overlap-{os.getpid()}-{others}'), 'w').close()\n"
+        "os.remove(me)\n"
+        "print('ready.', flush=True)\n"
+        "sys.stdin.readline()\n"
+    )
+    config = LeanConfig(program=(sys.executable, "-c", body), env={"BURNQED_LEAN_TEST_MARK": process_mark},
+                        num_workers=3, spawn_concurrency=1)
+    async with LeanPool(config):
+        pass
+    overlaps = sorted(p.name.rsplit("-", 1)[1] for p in tmp_path.glob("overlap-*"))
+    assert overlaps == ["0", "0", "0"]
