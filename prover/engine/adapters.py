@@ -34,7 +34,7 @@ class LeanProofSession:
     def __init__(self, handle: ProofHandle, *, rewrite: bool) -> None:
         self._handle = handle
         self._rewrite = rewrite
-        start = handle.start
+        start = handle.initial
         self.root_goals: tuple[str, ...] = tuple(g.render() for g in start.goals) if start else ()
 
     @property
@@ -57,10 +57,17 @@ class LeanProofSession:
 
 
 class LeanVerifier:
-    """A `Verifier` over a started `LeanPool`; each proof holds one worker for its whole search."""
+    """A `Verifier` over started `LeanPool`s; each proof holds one worker of `pool` for its whole search.
 
-    def __init__(self, pool: LeanPool, *, rewrite_tactics: bool = True) -> None:
+    Whole-proof checks run on `check_pool`, a separate pool: a search re-checks its proof while still
+    holding its own worker, so checking on the same pool deadlocks once every worker holds a proof.
+    """
+
+    def __init__(self, pool: LeanPool, *, check_pool: LeanPool, rewrite_tactics: bool = True) -> None:
+        if check_pool is pool:
+            raise ValueError("check_pool must be a different pool from the search pool (it would deadlock)")
         self.pool = pool
+        self.check_pool = check_pool
         self.rewrite_tactics = rewrite_tactics
 
     @asynccontextmanager
@@ -77,7 +84,7 @@ class LeanVerifier:
     async def check_proof(self, statement: str, tactics: Sequence[str]) -> ProofCheck:
         sent = [rewrite_tactic(t) for t in tactics] if self.rewrite_tactics else list(tactics)
         try:
-            result = await self.pool.check_proof(statement, proof_text(sent))
+            result = await self.check_pool.check_proof(statement, proof_text(sent))
         except UnsafeInputError as exc:
             return ProofCheck(False, f"refused before Lean: {exc}")
         except LeanLayerError as exc:
@@ -150,6 +157,7 @@ async def open_backends(settings: StackSettings) -> AsyncIterator[Backends]:
         else:
             lean_config = LeanConfig.pantograph(repl=(settings.pantograph_repl,), num_workers=settings.num_workers)
         pool = await stack.enter_async_context(LeanPool(lean_config))
+        check_pool = await stack.enter_async_context(LeanPool(lean_config.replace(num_workers=1)))
         client = await stack.enter_async_context(PolicyClient(settings.policy_url))
         policy = PolicyAdapter(PromptedPolicy(client, state_format=settings.prompt_format))
         scorer: Scorer | None = None
@@ -160,4 +168,5 @@ async def open_backends(settings: StackSettings) -> AsyncIterator[Backends]:
             encoder = await stack.enter_async_context(
                 EncoderClient(str(settings.encoder_url), hidden_size=head.config.embedding_dim))
             scorer = EnergyScorer(head, encoder)
-        yield Backends(LeanVerifier(pool, rewrite_tactics=settings.rewrite_tactics), policy, scorer)
+        verifier = LeanVerifier(pool, check_pool=check_pool, rewrite_tactics=settings.rewrite_tactics)
+        yield Backends(verifier, policy, scorer)
