@@ -261,3 +261,16 @@ async def test_parent_death_takes_the_repls_with_it(minilean, tmp_path):
     await parent.wait()
     while not all(gone(p) for p in pids):  # PR_SET_PDEATHSIG delivers SIGKILL to each REPL
         await asyncio.sleep(0.02)
+
+
+async def test_setup_commands_run_on_every_new_process_and_bad_ones_stop_the_start(minilean):
+    config = minilean(preamble="open Real Nat Topology", repl_options={"timeout": 300}, request_timeout_s=1.5)
+    async with LeanPool(config) as pool:
+        async with pool.proof(expr=STATEMENT) as proof:
+            with pytest.raises(StateLost):
+                await proof.tactic(proof.root_state_id, "minilean_sleep 600")
+            await proof.restart()  # the new process got the options again: Lean's timeout answers first
+            assert (await proof.tactic(proof.root_state_id, "sleep 10000")).interrupted
+    with pytest.raises(ReplStartError, match=r"setup options.set answered .*Nat expected"):
+        async with LeanPool(minilean(repl_options={"timeout": "soon"})):
+            pass
