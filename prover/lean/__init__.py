@@ -14,6 +14,7 @@ from prover.lean.errors import (
     LeanLayerError,
     PoolClosed,
     PoolTimeout,
+    ReplayError,
     ReplError,
     ReplStartError,
     StateLost,
@@ -37,7 +38,7 @@ from prover.lean.worker import LeanWorker
 
 __all__ = [
     "CheckResult", "ConfigError", "Goal", "LeanConfig", "LeanLayerError", "LeanPool", "LeanVersions", "LeanWorker",
-    "Outcome", "PantographClient", "PoolClosed", "PoolStats", "PoolTimeout", "ProofHandle", "ReplError",
+    "Outcome", "PantographClient", "PoolClosed", "PoolStats", "PoolTimeout", "ProofHandle", "ReplError", "ReplayError",
     "ReplStartError", "StartResult", "StateLost", "TacticResult", "UnsafeInputError", "Variable",
     "VersionMismatchError", "check_proof_text", "check_statement", "check_tactic", "classify_check",
     "classify_tactic", "default_worker_count", "goal_key", "normalise_goal_text", "proof_file", "query_versions",

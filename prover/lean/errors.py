@@ -69,6 +69,10 @@ class StateLost(LeanLayerError):
         super().__init__(message)
 
 
+class ReplayError(LeanLayerError):
+    """A recorded tactic path did not lead to the same place when replayed on a fresh process."""
+
+
 class PoolTimeout(LeanLayerError, TimeoutError):
     """No worker became free within the queue wait timeout."""
 

@@ -14,13 +14,13 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 from prover.lean.client import PantographClient
 from prover.lean.config import LeanConfig
-from prover.lean.errors import PoolClosed, PoolTimeout, StateLost, UnsafeInputError
-from prover.lean.results import CheckResult, StartResult, TacticResult
+from prover.lean.errors import PoolClosed, PoolTimeout, ReplayError, StateLost, UnsafeInputError
+from prover.lean.results import CheckResult, Outcome, StartResult, TacticResult
 from prover.lean.safety import check_proof_text, check_statement
 from prover.lean.stats import LeanCounters, PoolStats
 from prover.lean.versions import LeanVersions, query_versions, require_compatible_lean
@@ -75,6 +75,24 @@ class ProofHandle:
         self.generation = self.worker.generation
         self._client = self._bind()
         return await self._begin()
+
+    async def replay(self, path: Sequence[tuple[str, int | None]]) -> TacticResult:
+        """Re-apply `(tactic, goal_id)` steps from the root: after `StateLost`, this rebuilds the state a
+        search had reached (Lean is deterministic) instead of giving the theorem up. Restarts first if
+        this handle's process is gone. Raises `ReplayError` if a step no longer succeeds.
+        """
+        if self.generation != self.worker.generation or not self.worker.alive:
+            await self.restart()
+        state = self.root_state_id
+        result = TacticResult(Outcome.NEW_GOALS, state_id=state, goals=self.initial.goals if self.initial else ())
+        for index, (tactic, goal_id) in enumerate(path):
+            if state is None:
+                raise ReplayError(f"replay step {index} ({tactic!r}): the proof was already complete")
+            result = await self.tactic(state, tactic, goal_id=goal_id)
+            if not result.ok:
+                raise ReplayError(f"replay step {index} ({tactic!r}) gave {result.outcome.value}: {result.feedback}")
+            state = result.state_id
+        return result
 
 
 class LeanPool:

@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from prover.lean import LeanConfig, LeanPool, ReplStartError, StateLost
+from prover.lean import LeanConfig, LeanPool, ReplayError, ReplStartError, StateLost
 from prover.lean.process import ReplProcess
 
 STATEMENT = "∀ (a b : ℕ), a < b → a < b"
@@ -274,3 +274,20 @@ async def test_setup_commands_run_on_every_new_process_and_bad_ones_stop_the_sta
     with pytest.raises(ReplStartError, match=r"setup options.set answered .*Nat expected"):
         async with LeanPool(minilean(repl_options={"timeout": "soon"})):
             pass
+
+
+async def test_after_a_timeout_the_search_path_is_replayed_on_the_new_process(minilean):
+    async with LeanPool(minilean(request_timeout_s=1.5)) as pool:
+        async with pool.proof(expr=STATEMENT) as proof:
+            path = [("intro a", None), ("intro b h", None)]
+            state = proof.root_state_id
+            for tactic, goal_id in path:
+                reached = await proof.tactic(state, tactic, goal_id=goal_id)
+                state = reached.state_id
+            with pytest.raises(StateLost):
+                await proof.tactic(state, "minilean_sleep 600")
+            again = await proof.replay(path)
+            assert again.text == reached.text and again.state_id is not None
+            assert (await proof.tactic(again.state_id, "exact h")).complete
+            with pytest.raises(ReplayError, match=r"replay step 1 \('exact nope'\) gave failed"):
+                await proof.replay([("intro a b h", None), ("exact nope", None)])
