@@ -108,6 +108,15 @@ def choose_next_tokens(
     return chosen, logprobs
 
 
+def special_stop_ids(tokenizer, stops: tuple[str, ...]) -> dict[int, str]:
+    """Stop strings that are special tokens (e.g. `<|im_end|>`): decoding skips special tokens, so they could
+    never match as text; they are matched by token id instead."""
+    special = set(tokenizer.all_special_tokens) | {
+        t.content for t in getattr(tokenizer, "added_tokens_decoder", {}).values() if getattr(t, "special", False)
+    }
+    return {int(tokenizer.convert_tokens_to_ids(s)): s for s in stops if s in special}
+
+
 def _first_stop_string(text: str, stops: tuple[str, ...]) -> tuple[int, str] | None:
     hits = [(text.find(s), s) for s in stops if s and s in text]
     return min(hits) if hits else None
@@ -154,6 +163,7 @@ def generate_rows(
     finish: list[dict | None] = [None] * len(rows)
     stop_cut: list[int | None] = [None] * len(rows)
     alive = list(range(len(rows)))  # row indices still decoding, in cache order
+    special_stops = [special_stop_ids(tokenizer, row.params.stop) if row.params.stop else {} for row in rows]
 
     step_ids, step_positions = input_ids, position_ids
     while alive:
@@ -178,7 +188,9 @@ def generate_rows(
             token, params_row = chosen_list[slot], rows[row_index].params
             outputs[row_index].append(token)
             logprobs[row_index].append(logprob_list[slot])
-            if (token in eos_ids and not params_row.ignore_eos) or token in params_row.stop_token_ids:
+            if token in special_stops[row_index]:
+                finish[row_index] = {"type": "stop", "matched": special_stops[row_index][token]}
+            elif (token in eos_ids and not params_row.ignore_eos) or token in params_row.stop_token_ids:
                 finish[row_index] = {"type": "stop", "matched": token}
             elif params_row.stop:
                 text = tokenizer.decode(outputs[row_index], skip_special_tokens=True)

@@ -23,6 +23,8 @@ GENERATE_CASES = [
     ({"text": "a", "sampling_params": {"max_new_tokens": True}}, "sampling_params.max_new_tokens"),
     ({"text": "a", "sampling_params": {"max_new_tokens": 100000}}, "text[0]"),
     ({"text": "a", "sampling_params": {"n": 0}}, "sampling_params.n"),
+    ({"text": "a", "sampling_params": {"n": 257}}, "sampling_params.n"),
+    ({"text": ["a"] * 5, "sampling_params": {"n": 256}}, "sampling_params.n"),  # 1280 rows > 1024 per request
     ({"text": "a", "sampling_params": {"stop": [""]}}, "sampling_params.stop[0]"),
     ({"text": "a", "sampling_params": {"stop": 7}}, "sampling_params.stop"),
     ({"text": "a", "sampling_params": {"stop_token_ids": ["x"]}}, "sampling_params.stop_token_ids[0]"),

@@ -177,3 +177,28 @@ async def test_concurrent_requests_are_batched_and_each_gets_its_own_answer(serv
     after = server.stats()
     assert after["generate_requests"] - before["generate_requests"] == 12
     assert after["generate_batches"] - before["generate_batches"] < 12
+
+
+def test_special_token_stop_strings_are_matched_by_id(tiny_model):
+    from prover.serving.generation import special_stop_ids
+
+    _, tokenizer = tiny_model
+    assert special_stop_ids(tokenizer, ("</s>", "```", "\n\n")) == {tokenizer.eos_token_id: "</s>"}
+
+
+async def test_the_server_answers_health_while_a_long_generation_runs(server):
+    import asyncio
+
+    import httpx
+
+    long_body = {"text": [PROMPT] * 16, "sampling_params": {"max_new_tokens": 900, "ignore_eos": True}}
+    async with httpx.AsyncClient(base_url=server.url, timeout=300) as http:
+        generation = asyncio.create_task(http.post("/generate", json=long_body))
+        while server.stats()["generate_forward_passes"] == 0:  # wait until decoding has started
+            await asyncio.sleep(0.01)
+        health = await http.get("/health")
+        assert health.status_code == 200
+        assert not generation.done(), "generation finished before /health was answered"
+        reply = await generation
+    assert reply.status_code == 200
+    assert {item["meta_info"]["completion_tokens"] for item in reply.json()} == {900}
