@@ -16,6 +16,7 @@ import logging
 import os
 import resource
 import signal
+import subprocess
 import time
 from collections.abc import Callable
 
@@ -30,6 +31,28 @@ READY_LINE = b"ready."
 # Goal lists of big Mathlib states run to megabytes; asyncio's default line limit is 64 KiB.
 LINE_LIMIT_BYTES = 64 * 1024 * 1024
 _PR_SET_PDEATHSIG = 1
+
+
+_SIGNAL_HINTS = {
+    signal.SIGKILL: "out of memory, or killed from outside",
+    signal.SIGXCPU: "CPU time limit",
+    signal.SIGSEGV: "crashed; a Lean stack overflow looks like this",
+    signal.SIGABRT: "aborted; Lean panics and stack overflows look like this",
+}
+
+
+def describe_exit(code: int | None) -> str:
+    """`exit code 3`, `killed by SIGKILL (out of memory, or killed from outside)`, or still running."""
+    if code is None:
+        return "exit status not yet known"
+    if code >= 0:
+        return f"exit code {code}"
+    try:
+        sig = signal.Signals(-code)
+    except ValueError:
+        return f"killed by signal {-code}"
+    hint = _SIGNAL_HINTS.get(sig)
+    return f"killed by {sig.name}" + (f" ({hint})" if hint else "")
 
 
 class ProcessFailure(Exception):
@@ -102,7 +125,7 @@ class ReplProcess:
                 preexec_fn=_limits_setter(config),
                 limit=LINE_LIMIT_BYTES,
             )
-        except OSError as exc:
+        except (OSError, subprocess.SubprocessError) as exc:  # the latter: preexec_fn failed in the child
             raise ReplStartError(f"{label}: cannot start {command!r}: {exc}") from exc
         repl = cls(proc, config, label)
         try:
@@ -130,7 +153,7 @@ class ReplProcess:
             # Give the stderr drain a moment to collect the REPL's last words.
             await asyncio.sleep(0.05)
             raise ReplStartError(
-                f"{self._label}: {command!r} exited (code {code}) before 'ready.'{self._stderr_suffix()}"
+                f"{self._label}: {command!r} exited ({describe_exit(code)}) before 'ready.'{self._stderr_suffix()}"
             )
         raise ReplStartError(
             f"{self._label}: expected 'ready.' from {command!r}, got {line[:500]!r}{self._stderr_suffix()}"
@@ -176,7 +199,7 @@ class ReplProcess:
         except (BrokenPipeError, ConnectionResetError) as exc:
             if self._timed_out is None:
                 code = await self._wait_exit(1.0)
-                raise ProcessFailure("crash", f"pipe closed ({exc.__class__.__name__}), exit code {code}") from None
+                raise ProcessFailure("crash", f"pipe closed ({exc.__class__.__name__}), {describe_exit(code)}") from None
             response = b""
         except (ValueError, asyncio.LimitOverrunError) as exc:
             raise ProcessFailure("protocol", f"reply line over {LINE_LIMIT_BYTES} bytes: {exc}") from None
@@ -186,7 +209,7 @@ class ReplProcess:
             raise ProcessFailure("timeout", f"no reply within {self._timed_out:g} s")
         if not response.endswith(b"\n"):
             code = await self._wait_exit(1.0)
-            raise ProcessFailure("crash", f"stdout closed mid-session, exit code {code}")
+            raise ProcessFailure("crash", f"stdout closed mid-session, {describe_exit(code)}")
         return response
 
     # One timer per process, re-armed only when it fires early: a timer per request (asyncio.timeout)
