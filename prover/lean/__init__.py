@@ -1,10 +1,18 @@
 """Pantograph protocol client, REPL worker process and pool. No Django.
 
-    from prover.lean import LeanConfig, LeanPool
-    async with LeanPool(LeanConfig()) as pool:            # minilean workers; LeanConfig.pantograph() for Lean
-        async with pool.proof(expr="∀ (a b : ℕ), a + b = b + a") as proof:
-            result = await proof.tactic(proof.root_state_id, "intro a b")
-        verdict = await pool.check_proof(statement, proof_text)
+    from prover.lean import LeanConfig, LeanPool, StateLost
+    async with LeanPool(LeanConfig()) as pool:      # minilean workers; LeanConfig.pantograph(...) for Lean
+        pool.require_dataset_version(dataset_lean_version, dataset=name, allow_mismatch=False)
+        async with pool.proof(expr="∀ (a b : ℕ), a < b → a < b") as proof:     # or copy_from="thm_name"
+            step = await proof.tactic(proof.root_state_id, "intro a b h")     # TacticResult
+            if step.outcome is Outcome.NEW_GOALS:
+                step.text, goal_key(step.goals)                                 # prompt text, dedupe key
+            # StateLost: the process died (timeout/crash/memory); proof.replay(path) or proof.restart()
+        verdict = await pool.check_proof(statement, proof_text)                # CheckResult, fresh process
+        pool.stats().as_dict()                                                   # dashboard counters
+
+Modules: goals (canonical goal text), results (classification), safety (command filter), config,
+versions, process (one child), client (typed commands), worker (one healthy REPL), pool, stats, errors.
 """
 
 from prover.lean.client import PantographClient, proof_file
