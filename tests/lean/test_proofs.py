@@ -177,3 +177,15 @@ async def test_a_benchmark_theorem_by_name_renders_one_hypothesis_per_line(minil
             )
             substituted = await proof.tactic(step.state_id, "subst h₂ h₃")
             assert substituted.text.endswith("h₁ : v = 1 / 3 * (30 * (13 / 2))\n⊢ v = 65")
+
+
+async def test_goal_id_picks_which_goal_the_tactic_acts_on(minilean):
+    async with LeanPool(minilean()) as pool:
+        async with pool.proof(expr="∀ (a b : ℕ), a < b → b = b ∧ a < b") as proof:
+            step = await proof.tactic(proof.root_state_id, "intro a b h")
+            split = await proof.tactic(step.state_id, "constructor")
+            assert [g.target for g in split.goals] == ["b = b", "a < b"]
+            assert (await proof.tactic(split.state_id, "exact h")).outcome is Outcome.FAILED  # acts on b = b
+            second = await proof.tactic(split.state_id, "exact h", goal_id=1)
+            assert [g.target for g in second.goals] == ["b = b"]
+            assert (await proof.tactic(second.state_id, "rfl")).complete
