@@ -105,12 +105,20 @@ def convert_gguf_folder(gguf_path: Path, target: Path, *, dtype: str = "bf16") -
     return target
 
 
+def ensure_converted(gguf_path: Path, folder: Path, *, dtype: str = "bf16") -> Path:
+    """`folder` holding the conversion of `gguf_path`, converting only if no finished conversion is there."""
+    if is_converted(folder):
+        return folder
+    if folder.exists():
+        # Renames are atomic, so a folder without the completion marker was not written by this module
+        # (a hand copy, another tool); it is replaced rather than trusted.
+        shutil.rmtree(folder)
+    return convert_gguf_folder(gguf_path, folder, dtype=dtype)
+
+
 def ensure_embedded_model(cache_root: Path | None = None, *, dtype: str = "bf16") -> Path:
     """Folder of the converted embedded model, converting it on first use (~20 s once, then instant)."""
     folder = embedded_model_dir(cache_root, dtype)
     if is_converted(folder):
         return folder
-    if folder.exists():
-        # A folder without the completion marker was not made by this function (renames are atomic); set it aside.
-        shutil.rmtree(folder)
-    return convert_gguf_folder(find_embedded_gguf(), folder, dtype=dtype)
+    return ensure_converted(find_embedded_gguf(), folder, dtype=dtype)
