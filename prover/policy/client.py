@@ -17,8 +17,9 @@ Failure handling, and why:
 from __future__ import annotations
 
 import asyncio
+import inspect
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -139,6 +140,28 @@ class PolicyClient:
         self._http: httpx.AsyncClient | None = None
         self._http_loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> PolicyClient:
+        """Build a client from a stored run configuration (``{"base_url": ..., "chunk_size": ...}``).
+
+        Unknown keys are an error: a misspelt setting that is silently ignored runs with the default and
+        nobody notices (reference B15).
+        """
+        if not isinstance(config, Mapping):
+            raise TypeError(f"policy client config must be a mapping, got {type(config).__name__}")
+        known = {
+            name
+            for name in inspect.signature(cls.__init__).parameters
+            if name not in ("self", "circuit_breaker")
+        }
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise ValueError(f"policy client config has unknown keys {unknown}; known keys: {sorted(known)}")
+        if "base_url" not in config:
+            raise ValueError("policy client config needs base_url")
+        options = dict(config)
+        return cls(options.pop("base_url"), **options)
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 

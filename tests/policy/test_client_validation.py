@@ -50,3 +50,22 @@ def test_bad_client_settings(base_url: str, options: dict, message: str) -> None
     with pytest.raises(ValueError) as caught:
         PolicyClient(base_url, **options)
     assert message in str(caught.value)
+
+
+def test_client_from_config() -> None:
+    client = PolicyClient.from_config({"base_url": "http://gpu-1:30000/", "chunk_size": 8, "max_retries": 0})
+    assert (client.base_url, client.chunk_size, client.max_retries) == ("http://gpu-1:30000", 8, 0)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"base_url": "http://h", "chunk": 8}, "unknown keys ['chunk']; known keys: ["),
+        ({"chunk_size": 8}, "needs base_url"),
+        ({"base_url": "http://h", "circuit_breaker": None}, "unknown keys ['circuit_breaker']"),
+    ],
+)
+def test_bad_config_is_rejected(config: dict, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        PolicyClient.from_config(config)
+    assert message in str(caught.value)
