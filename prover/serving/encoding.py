@@ -21,8 +21,10 @@ class EmbeddingError(RuntimeError):
 
 
 def tokenize_for_encoding(loaded: LoadedModel, texts: list[str], max_length: int) -> list[list[int]]:
-    encoded = loaded.tokenizer(texts, truncation=True, max_length=max_length, add_special_tokens=True)
-    return [list(ids) for ids in encoded["input_ids"]]
+    # Truncation is done here, not by the tokenizer: asking a fast tokenizer to truncate reconfigures its
+    # Rust object, which races ("Already borrowed") with the generation thread decoding at the same time.
+    encoded = loaded.tokenizer(texts, add_special_tokens=True)
+    return [list(ids)[:max_length] for ids in encoded["input_ids"]]
 
 
 def mean_pool_batch(

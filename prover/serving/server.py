@@ -90,6 +90,7 @@ class InferenceServer:
         else:
             self.generator.seed()
         self.oom_above = _fault_oom_limit()
+        self.encode_max_length = min(options.encode_max_length, loaded.context_length)
         self.generate_batcher: CoalescingBatcher[Row, Completion] = CoalescingBatcher(
             self._generate_work,
             linger_s=options.generate_linger_ms / 1000,
@@ -218,7 +219,7 @@ class InferenceServer:
                 raise BadRequest(
                     "hidden_size", f"is {body.hidden_size} but this model's hidden size is {hidden}"
                 )
-            token_ids = tokenize_for_encoding(self.loaded, body.texts, self.options.encode_max_length)
+            token_ids = tokenize_for_encoding(self.loaded, body.texts, self.encode_max_length)
             for i, ids in enumerate(token_ids):
                 if not ids:
                     raise BadRequest(f"text[{i}]", "tokenizes to zero tokens; an empty text has no embedding")
@@ -252,7 +253,7 @@ class InferenceServer:
                 "adapter_merged": loaded.adapter_merged,
                 "quantization": loaded.quantization,
                 "context_length": loaded.context_length,
-                "encode_max_length": self.options.encode_max_length,
+                "encode_max_length": self.encode_max_length,
                 "logprob_mode": self.options.logprob_mode,
                 "is_generation": True,
                 "version": SERVER_VERSION,

@@ -16,6 +16,7 @@ import pytest
 from prover.serving.tiny_model import build_tiny_llama
 
 ROOT = Path(__file__).resolve().parents[2]
+ENCODE_MAX_LENGTH = 96  # the main test server's /encode truncation, small enough to test cheaply
 STARTUP_LIMIT_S = 180  # a hung start fails the fixture instead of hanging the suite; not a performance bound
 
 
@@ -94,7 +95,9 @@ def tiny_model(tiny_model_dir: Path):
 @pytest.fixture(scope="session")
 def server(tiny_model_dir: Path) -> Iterator[RunningServer]:
     # A long encode linger makes concurrent requests coalesce however the OS schedules them.
-    running = start_server(tiny_model_dir, "--dtype", "fp32", "--seed", "0", "--encode-linger-ms", "100")
+    running = start_server(
+        tiny_model_dir, "--dtype", "fp32", "--seed", "0", "--encode-linger-ms", "100", "--max-length", str(ENCODE_MAX_LENGTH)
+    )
     yield running
     stop_server(running)
 

@@ -133,3 +133,17 @@ def test_zero_or_non_finite_vectors_are_errors_never_results():
         check_embeddings(torch.zeros(1, 4), offset=3)
     with pytest.raises(EmbeddingError, match=r"text\[1\].*non-finite"):
         check_embeddings(torch.tensor([[1.0, 2.0], [float("nan"), 1.0]]))
+
+
+def test_long_texts_are_truncated_to_max_length_tokens(client, tiny_model):
+    from tests.serving.conftest import ENCODE_MAX_LENGTH
+
+    model, tokenizer = tiny_model
+    long_text = " ".join(f"h{i} : x{i} ≤ x{i + 1}" for i in range(60))
+    ids = tokenizer(long_text)["input_ids"]
+    assert len(ids) > ENCODE_MAX_LENGTH
+    assert client.get("/model_info").json()["encode_max_length"] == ENCODE_MAX_LENGTH
+    vector = torch.tensor(client.post("/encode", json={"text": long_text}).json()["embedding"])
+    with torch.no_grad():
+        hidden = model.model(input_ids=torch.tensor([ids[:ENCODE_MAX_LENGTH]])).last_hidden_state[0]
+    assert torch.allclose(vector, hidden.mean(0), atol=1e-5)
