@@ -48,7 +48,7 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         from channels.db import database_sync_to_async
 
-        from .live import group_name, last_seq
+        from .live import RunChannel, last_seq
         from .models import Run
 
         user = self.scope.get("user")
@@ -56,13 +56,15 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         if not await _can_view(user):
             await self.close(code=4403)
             return
-        if not await database_sync_to_async(Run.objects.filter(pk=self.run_id).exists)():
+        run = await Run.objects.filter(pk=self.run_id).only("pk", "key").afirst()
+        if run is None:
             await self.close(code=4404)
             return
-        self.group = group_name(self.run_id)
+        channel = RunChannel.of(run)
+        self.group = channel.group
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self.send_json({"type": "hello", "run": self.run_id, "last_seq": await database_sync_to_async(last_seq)(self.run_id)})
+        await self.send_json({"type": "hello", "run": self.run_id, "last_seq": await database_sync_to_async(last_seq)(channel)})
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):

@@ -6,7 +6,6 @@ import logging
 import time
 from pathlib import Path
 
-from django.db.models import F
 from django.utils import timezone
 
 from prover.engine.adapters import StackSettings, open_backends
@@ -19,8 +18,8 @@ from prover.lean.versions import require_compatible_lean
 from . import live
 from .models import Run, RunStatus, TheoremResult
 from .recording import RunRecorder
-from .trajectories import run_trajectory_dir
 from .services import InvalidTransition, transition_run
+from .trajectories import run_trajectory_dir
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +43,14 @@ def chunk_trajectory_path(run: Run, chunk: int) -> Path:
 class CancelPoll:
     """The engine asks between expansions; Redis is asked at most every `every` seconds."""
 
-    def __init__(self, run_id: int, every: float = 0.25) -> None:
-        self.run_id, self.every = run_id, every
+    def __init__(self, channel: live.RunChannel, every: float = 0.25) -> None:
+        self.channel, self.every = channel, every
         self._next, self._value = 0.0, False
 
     def __call__(self) -> bool:
         now = time.monotonic()
         if not self._value and now >= self._next:
-            self._value = live.cancel_requested(self.run_id)
+            self._value = live.cancel_requested(self.channel)
             self._next = now + self.every
         return self._value
 
@@ -59,7 +58,8 @@ class CancelPoll:
 def run_chunk(run_id: int, chunk: int, theorem_ids: list[int]) -> dict:
     run = Run.objects.select_related("dataset").get(pk=run_id)
     results = list(TheoremResult.objects.filter(run=run, theorem_id__in=theorem_ids).select_related("theorem"))
-    if run.finished or live.cancel_requested(run_id):
+    channel = live.RunChannel.of(run)
+    if run.finished or live.cancel_requested(channel):
         TheoremResult.objects.filter(pk__in=[r.pk for r in results], status="pending").update(status="cancelled")
         return {"chunk": chunk, "searched": 0, "skipped": "run finished or cancelled"}
     try:
@@ -70,12 +70,12 @@ def run_chunk(run_id: int, chunk: int, theorem_ids: list[int]) -> dict:
     search_config = SearchConfig.from_mapping(config["search"])
     theorems = [EngineTheorem(r.theorem.name, r.theorem.statement) for r in results]
     TheoremResult.objects.filter(pk__in=[r.pk for r in results]).update(status="running", started_at=timezone.now())
-    recorder = RunRecorder(run_id, {r.theorem.name: r.theorem_id for r in results})
+    recorder = RunRecorder(channel, {r.theorem.name: r.theorem_id for r in results})
     outcome: dict = {"chunk": chunk, "searched": 0}
     try:
         dataset = run.dataset  # read here: no database access is allowed inside the event loop
         outcome["searched"] = asyncio.run(_search(
-            run.pk, chunk_trajectory_path(run, chunk), config, search_config, theorems, chunk, recorder,
+            channel, chunk_trajectory_path(run, chunk), config, search_config, theorems, chunk, recorder,
             dataset_name=dataset.name if dataset else "", dataset_lean=dataset.lean_version if dataset else "",
         ))
     except Exception as exc:
@@ -86,15 +86,14 @@ def run_chunk(run_id: int, chunk: int, theorem_ids: list[int]) -> dict:
         TheoremResult.objects.filter(pk__in=[r.pk for r in results], status__in=["pending", "running"]).update(
             status="error", failure_reason="error", error=message, finished_at=timezone.now()
         )
-        Run.objects.filter(pk=run_id).update(theorems_done=F("theorems_done") + len(results))
-        live.send_frame(run_id, "chunk_failed", {"chunk": chunk, "error": message})
+        live.send_frame(channel, "chunk_failed", {"chunk": chunk, "error": message})
         outcome["error"] = message
     finally:
         recorder.close()
     return outcome
 
 
-async def _search(run_id: int, path: Path, config: dict, search_config: SearchConfig, theorems, chunk: int, recorder, *,
+async def _search(channel: live.RunChannel, path: Path, config: dict, search_config: SearchConfig, theorems, chunk: int, recorder, *,
                   dataset_name: str, dataset_lean: str) -> int:
     async with open_backends(stack_settings(config)) as backends:
         versions = backends.verifier.pool.versions
@@ -107,6 +106,20 @@ async def _search(run_id: int, path: Path, config: dict, search_config: SearchCo
         with TrajectoryWriter(path) as writer:
             results = await search_theorems(
                 theorems, config=search_config, backends=backends, concurrency=config["concurrency"],
-                writer=writer, on_event=recorder, cancel=CancelPoll(run_id),
+                writer=writer, on_event=recorder, cancel=CancelPoll(channel),
             )
     return len(results)
+
+
+def run_chunk_safely(run_id: int, chunk: int, theorem_ids: list[int]) -> dict:
+    """run_chunk that never raises: the chord that finishes the run must always fire, so a bug or a lost
+    database connection ends this chunk's theorems in error instead of leaving the run `running` forever."""
+    try:
+        return run_chunk(run_id, chunk, theorem_ids)
+    except Exception as exc:
+        log.exception("run %s chunk %s crashed", run_id, chunk)
+        message = f"worker error: {type(exc).__name__}: {exc}"
+        TheoremResult.objects.filter(run_id=run_id, theorem_id__in=theorem_ids, status__in=["pending", "running"]).update(
+            status="error", failure_reason="error", error=message, finished_at=timezone.now()
+        )
+        return {"chunk": chunk, "searched": 0, "error": message}

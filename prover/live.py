@@ -1,16 +1,35 @@
-"""Live frames of a run: numbered messages on channel group `run.<id>`.
+"""Live frames of a run: numbered messages on channel group `run.<id>`, and the run's cancel flag.
 
 Sequence numbers come from one Redis counter per run, so frames from every worker of a run are numbered
 without gaps; a browser that sees a gap re-syncs from the API. Frames are sent only after the rows they
-describe are committed.
+describe are committed. Redis keys are named by the run's UUID, not its id: ids restart when a database is
+reset, and a stale counter or cancel flag must never attach itself to a new run.
 """
 
 from functools import cache
+from typing import NamedTuple
 
 import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+
+
+class RunChannel(NamedTuple):
+    id: int
+    key: str
+
+    @classmethod
+    def of(cls, run) -> "RunChannel":
+        return cls(run.pk, run.key.hex)
+
+    @property
+    def group(self) -> str:
+        return group_name(self.id)
+
+    def redis_key(self, what: str) -> str:
+        prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "burnqed")
+        return f"{prefix}:run:{self.key}:{what}"
 
 
 def group_name(run_id: int) -> str:
@@ -22,31 +41,23 @@ def _redis() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL)
 
 
-def _seq_key(run_id: int) -> str:
-    return f"{settings.CHANNEL_LAYERS['default']['CONFIG'].get('prefix', 'burnqed')}:run:{run_id}:seq"
-
-
-def last_seq(run_id: int) -> int:
-    value = _redis().get(_seq_key(run_id))
+def last_seq(channel: RunChannel) -> int:
+    value = _redis().get(channel.redis_key("seq"))
     return int(value) if value else 0
 
 
-def send_frame(run_id: int, kind: str, payload: dict) -> int:
+def send_frame(channel: RunChannel, kind: str, payload: dict) -> int:
     """Number and send one frame to everyone watching the run; returns its sequence number."""
-    seq = int(_redis().incr(_seq_key(run_id)))
+    seq = int(_redis().incr(channel.redis_key("seq")))
     frame = {"type": "run.frame", "seq": seq, "kind": kind, "payload": payload}
-    async_to_sync(get_channel_layer().group_send)(group_name(run_id), frame)
+    async_to_sync(get_channel_layer().group_send)(channel.group, frame)
     return seq
 
 
-def cancel_key(run_id: int) -> str:
-    return f"{settings.CHANNEL_LAYERS['default']['CONFIG'].get('prefix', 'burnqed')}:run:{run_id}:cancel"
+def request_cancel(channel: RunChannel) -> None:
+    """Raise the flag that every worker of the run polls between expansions (expires after a week)."""
+    _redis().set(channel.redis_key("cancel"), "1", ex=7 * 24 * 3600)
 
 
-def request_cancel(run_id: int) -> None:
-    """Raise the flag that every worker of the run polls between expansions (expires after a day)."""
-    _redis().set(cancel_key(run_id), "1", ex=24 * 3600)
-
-
-def cancel_requested(run_id: int) -> bool:
-    return bool(_redis().exists(cancel_key(run_id)))
+def cancel_requested(channel: RunChannel) -> bool:
+    return bool(_redis().exists(channel.redis_key("cancel")))

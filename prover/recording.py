@@ -21,7 +21,7 @@ from django.utils import timezone
 from prover.engine.events import SearchEvent
 
 from .bulk import insert_rows
-from .live import send_frame
+from .live import RunChannel, send_frame
 from .models import ProofNode, Run, TheoremResult
 
 log = logging.getLogger(__name__)
@@ -39,14 +39,15 @@ def goal_hash(goal_text: str) -> str:
 
 
 class RunRecorder:
-    def __init__(self, run_id: int, theorem_ids: Mapping[str, int], *, interval: float = 0.1) -> None:
-        self.run_id = run_id
+    def __init__(self, channel: RunChannel, theorem_ids: Mapping[str, int], *, interval: float = 0.1) -> None:
+        self.channel = channel
+        self.run_id = channel.id
         self.theorem_ids = dict(theorem_ids)
         self.interval = interval
         self.error: BaseException | None = None
         self.frames_sent = 0
         self._queue: queue.Queue = queue.Queue()
-        self._thread = threading.Thread(target=self._drain, name=f"recorder-run-{run_id}", daemon=True)
+        self._thread = threading.Thread(target=self._drain, name=f"recorder-run-{channel.id}", daemon=True)
         self._thread.start()
 
     def __call__(self, event: SearchEvent) -> None:
@@ -140,7 +141,7 @@ class RunRecorder:
                 run_changes["versions"] = {**current, **versions}
             Run.objects.filter(pk=self.run_id).update(**run_changes)
         if payload:
-            send_frame(self.run_id, "events", {"events": payload})
+            send_frame(self.channel, "events", {"events": payload})
             self.frames_sent += 1
 
 

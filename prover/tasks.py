@@ -23,9 +23,9 @@ def worker_info(note: str = "") -> dict:
 @burnqed_task(name="burnqed.run_chunk", queue="gpu")
 def run_chunk(run_id: int, chunk: int, theorem_ids: list[int]) -> dict:
     """Search a few theorems of a run on this worker's GPU, policy server and Lean pool."""
-    from .execution import run_chunk as execute
+    from .execution import run_chunk_safely
 
-    return execute(run_id, chunk, theorem_ids)
+    return run_chunk_safely(run_id, chunk, theorem_ids)
 
 
 @burnqed_task(name="burnqed.finish_run", queue="default")

@@ -57,6 +57,10 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock():
         env = child_env()
     hostname = f"test-{os.getpid()}@%h"
+    from burnqed_web.celery import app
+
+    # The broker may be a long-lived Redis: tasks left by an earlier session must not run against this one.
+    app.control.purge()
     with open(log, "w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "burnqed_web", "worker", "-Q", "gpu,cpu,default",

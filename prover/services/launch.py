@@ -100,18 +100,20 @@ def cancel_run(*, user, run: Run) -> Run:
 
     if not can_launch(user):
         raise ServiceError("cancelling runs needs the researcher or admin role")
+    run.refresh_from_db()
     if run.status in FINISHED:
         raise ServiceError(f"run {run.pk} has already {run.status}")
     Run.objects.filter(pk=run.pk).update(cancel_requested=True)
-    live.request_cancel(run.pk)
+    live.request_cancel(live.RunChannel.of(run))
     if run.status == RunStatus.QUEUED:
         try:
-            transition_run(run=run, to=RunStatus.CANCELLED, error="cancelled before it started")
+            transition_run(run=run, to=RunStatus.CANCELLED, error="cancelled before it started",
+                           only_from=RunStatus.QUEUED)
             TheoremResult.objects.filter(run=run, status="pending").update(status="cancelled")
         except InvalidTransition:
-            pass  # a worker picked it up meanwhile: it will see the flag
+            pass  # a worker started it meanwhile: it sees the flag and stops at its next expansion
     run.refresh_from_db()
-    live.send_frame(run.pk, "run", {"status": run.status, "cancel_requested": True})
+    live.send_frame(live.RunChannel.of(run), "run", {"status": run.status, "cancel_requested": True})
     return run
 
 
@@ -126,6 +128,8 @@ def finish_run(*, run_id: int) -> Run:
         status="cancelled" if run.cancel_requested else "error",
         failure_reason="cancelled" if run.cancel_requested else "error", finished_at=timezone.now(),
     )
+    _recount(run)
+    run.refresh_from_db()
     counts = {s: TheoremResult.objects.filter(run=run, status=s).count() for s in ("error", "cancelled")}
     if run.cancel_requested:
         target, error = RunStatus.CANCELLED, "cancelled by request"
@@ -144,5 +148,19 @@ def finish_run(*, run_id: int) -> Run:
     from ..trajectories import merge_run_trajectories
 
     merge_run_trajectories(run)
-    live.send_frame(run.pk, "run", {"status": run.status, "error": run.error})
+    live.send_frame(live.RunChannel.of(run), "run", {"status": run.status, "error": run.error})
     return run
+
+
+def _recount(run: Run) -> None:
+    """Counters from the results themselves: whatever happened to a worker, the finished run adds up."""
+    from django.db.models import Count, Q, Sum
+
+    totals = TheoremResult.objects.filter(run=run).aggregate(
+        done=Count("pk", filter=~Q(status__in=["pending", "running"])), proved=Count("pk", filter=Q(status="proved")),
+        nodes=Sum("nodes_expanded"), tokens=Sum("tokens"), lean=Sum("lean_ms"), gen=Sum("generate_ms"), ebm=Sum("ebm_ms"),
+    )
+    Run.objects.filter(pk=run.pk).update(
+        theorems_done=totals["done"], theorems_proved=totals["proved"], nodes_expanded=totals["nodes"] or 0,
+        tokens=totals["tokens"] or 0, lean_ms=totals["lean"] or 0, generate_ms=totals["gen"] or 0, ebm_ms=totals["ebm"] or 0,
+    )

@@ -10,11 +10,16 @@ class InvalidTransition(ServiceError):
     pass
 
 
-def transition_run(*, run: Run, to: str, error: str = "") -> Run:
-    """Move `run` to status `to`, atomically: a concurrent change wins and this call raises InvalidTransition."""
+def transition_run(*, run: Run, to: str, error: str = "", only_from: str | None = None) -> Run:
+    """Move `run` to status `to`, atomically: a concurrent change wins and this call raises InvalidTransition.
+
+    `only_from` narrows the move to one current status (e.g. cancel at once only what is still queued).
+    """
     if to not in RUN_TRANSITIONS:
         raise InvalidTransition(f'unknown run status "{to}"')
     allowed_from = [state for state, targets in RUN_TRANSITIONS.items() if to in targets]
+    if only_from is not None:
+        allowed_from = [state for state in allowed_from if state == only_from]
     now = timezone.now()
     changes: dict = {"status": to}
     if to == RunStatus.RUNNING:

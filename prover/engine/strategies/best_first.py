@@ -77,10 +77,10 @@ class BestFirstStrategy:
                         ctx.merge(node, existing, tactic, ms)
                     else:
                         new_children.append(ctx.add_state(node, tactic, outcome, candidate.log_prob, ms, "policy"))
+            # Every popped node is announced, even one whose candidates were never tried because a proof
+            # was found first, so a listener's view of expansion orders has no holes.
             ctx.announce_expansion(node, candidates=len(candidates), children_before=children_before,
                                    generate_ms=generate_ms, lean_ms=lean_ms)
-            if proved:
-                break
         if proved:
             return RoundOutcome.PROVED
         await ctx.score(new_children)
