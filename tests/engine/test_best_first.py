@@ -101,3 +101,15 @@ async def test_sorry_tactics_are_never_sent_to_lean(verifier):
                                   backends=backends(verifier, policy))
     assert result.proved and result.stats.sorry_rejected == 1
     assert result.stats.tactic_attempts == 2
+
+
+async def test_batch_expansion_asks_the_policy_once_for_several_nodes():
+    a, b = "⊢ a", "⊢ b"
+    verifier = TableVerifier({ROOT: {"ta": [a], "tb": [b]}, a: {"x": ["⊢ c"]}, b: {"close": None}})
+    policy = ScriptedPolicy(tactics={ROOT: [("ta", -0.1), ("tb", -0.2)], a: [("x", -0.1)], b: [("close", -0.1)]})
+    config = SearchConfig.for_strategy("best_first", batch_expansion_size=2)
+    result = await search_theorem("t", STATEMENT, config=config, backends=backends(verifier, policy))
+    assert result.proved
+    assert [c[0] for c in policy.calls] == [ROOT, a, b]  # calls are per state; the 2nd round held a and b
+    assert result.stats.rounds == 2 and len(result.stats.generate_latencies_us) == 2
+    assert result.nodes_expanded == 3

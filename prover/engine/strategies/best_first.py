@@ -38,8 +38,8 @@ class BestFirstStrategy:
             if node_id is None:
                 break
             node = ctx.tree[node_id]
-            ctx.mark_expanded(node)
             if node.depth >= ctx.config.max_depth:
+                ctx.mark_expanded(node)
                 # Counted as expanded (reference 1.8) but never sent to the policy.
                 ctx.stats.nodes_pruned += 1
                 ctx.announce_expansion(node, candidates=0, children_before=0, generate_ms=0.0, lean_ms=0.0)
@@ -52,6 +52,9 @@ class BestFirstStrategy:
         new_children: list[ProofNode] = []
         proved = False
         for node, sample in zip(batch, per_node, strict=True):
+            if proved:
+                break  # the rest of the batch stays unexpanded (open): its candidates were never tried
+            ctx.mark_expanded(node)
             candidates = sample.candidates
             children_before = len(node.children)
             lean_ms = 0.0
@@ -77,8 +80,6 @@ class BestFirstStrategy:
                         ctx.merge(node, existing, tactic, ms)
                     else:
                         new_children.append(ctx.add_state(node, tactic, outcome, candidate.log_prob, ms, "policy"))
-            # Every popped node is announced, even one whose candidates were never tried because a proof
-            # was found first, so a listener's view of expansion orders has no holes.
             ctx.announce_expansion(node, candidates=len(candidates), children_before=children_before,
                                    generate_ms=generate_ms, lean_ms=lean_ms)
         if proved:
