@@ -6,11 +6,11 @@ from prover import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("runs/new/", views.run_new, name="run-new"),
-    path("runs/<int:run_id>/", views.run_detail, name="run-detail"),
-    path("runs/<int:run_id>/cancel/", views.run_cancel, name="run-cancel"),
-    path("theorems/<int:theorem_id>/", views.theorem_detail, name="theorem-detail"),
-    path("compare/", views.compare, name="compare"),
+    path("runs/new/", views.run_new, name="page-run-new"),
+    path("runs/<int:run_id>/", views.run_detail, name="page-run"),
+    path("runs/<int:run_id>/cancel/", views.run_cancel, name="page-run-cancel"),
+    path("theorems/<int:theorem_id>/", views.theorem_detail, name="page-theorem"),
+    path("compare/", views.compare, name="page-compare"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include("prover.api.urls")),

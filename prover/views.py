@@ -47,7 +47,7 @@ def run_new(request):
                 form.add_service_errors(exc.errors)
             else:
                 messages.success(request, f"Run {run.pk} launched: {run.theorems_total} theorems.")
-                return redirect("run-detail", run_id=run.pk)
+                return redirect("page-run", run_id=run.pk)
     else:
         if request.GET.get("clone"):
             clone = get_object_or_404(Run, pk=request.GET["clone"])
@@ -77,7 +77,7 @@ def run_cancel(request, run_id: int):
         messages.success(request, f"Run {run.pk}: cancel requested.")
     except ServiceError as exc:
         messages.error(request, exc.message)
-    return redirect("run-detail", run_id=run.pk)
+    return redirect("page-run", run_id=run.pk)
 
 
 @viewer_required
