@@ -37,6 +37,9 @@ async def search_theorem(theorem_name: str, statement: str, *, config: SearchCon
     error = ""
     try:
         async with backends.verifier.open_proof(statement) as session:
+            # The clock (and so the timeout) starts once the proof holds its verifier process: time spent
+            # queueing for a free worker is not search time.
+            started = time.perf_counter()
             ctx = SearchContext(theorem_name=theorem_name, statement=statement, config=config, backends=backends,
                                 session=session, on_event=on_event, is_cancelled=is_cancelled, started=started)
             ctx.emit(SearchStarted, statement=statement, strategy=config.strategy, config=config.to_dict())

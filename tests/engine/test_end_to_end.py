@@ -28,7 +28,9 @@ from tests.engine.policy_double import GenerateDouble
 
 ROOT = Path(__file__).resolve().parents[2]
 THEOREMS = [Theorem("add_one", "∀ (x : ℝ) (h : x = 2), x + 1 = 3"),
-            Theorem("add_comm_nat", "∀ (a b : ℕ), a + b = b + a")]
+            Theorem("add_comm_nat", "∀ (a b : ℕ), a + b = b + a"),
+            Theorem("two_goals", "∀ (x : ℝ) (h : x = 2), x + 1 = 3 ∧ 0 < x")]
+TWO_GOALS = "x : ℝ\nh : x = 2\n⊢ x + 1 = 3\n\nx : ℝ\nh : x = 2\n⊢ 0 < x"
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +69,10 @@ def energy_head_dir(tmp_path_factory):
 def _double() -> GenerateDouble:
     return GenerateDouble(
         tactics=[("⊢ ∀ (x", ["intro x h", "norm_num"]), ("⊢ ∀ (a", ["intro a b"]),
-                 ("⊢ x + 1 = 3", ["simp", "linarith"]), ("⊢ a + b", ["omega"])],
+                 ("⊢ x + 1 = 3 ∧", ["constructor"]), ("⊢ x + 1 = 3", ["simp", "linarith"]),
+                 ("⊢ 0 < x", ["linarith"]), ("⊢ a + b", ["omega"])],
         proofs=[("⊢ ∀ (x", ["intro x h\n  exact h", "intro x h\n  nlinarith [h]"]),
+                ("⊢ x + 1 = 3 ∧", ["constructor\n  linarith\n  linarith"]),
                 ("⊢ x + 1 = 3", ["linarith"]), ("⊢ ∀ (a", ["intro a b\n  omega"])])
 
 
@@ -102,8 +106,19 @@ async def test_every_strategy_proves_easy_statements_on_real_parts(strategy, ser
                 results = await search_theorems(THEOREMS, config=CONFIGS[strategy], backends=backends,
                                                 concurrency=2, writer=writer, on_event=events.append)
     by_name = {r.theorem_name: r for r in results}
-    for name, result in by_name.items():
-        assert result.proved, (name, result.failure_reason, result.error)
+    # pass@N samples only at the root, where the double never proposes `constructor`.
+    expected = {"add_one", "add_comm_nat"} | ({"two_goals"} if strategy != "pass_at_n" else set())
+    assert {n for n, r in by_name.items() if r.proved} == expected, {
+        n: (r.failure_reason, r.error) for n, r in by_name.items()}
+    if strategy != "pass_at_n":
+        # Multi-goal: `constructor` leaves two goals, the first `linarith` closes one, the second the other.
+        two = by_name["two_goals"]
+        assert two.proof_tactics == ["intro x h", "constructor", "linarith", "linarith"]
+        both = next(n for n in two.tree if n.state_text == TWO_GOALS)
+        assert len(both.goals) == 2 and both.status.value == "proved"
+        assert two.tree.root.status.value == "proved"
+    else:
+        assert by_name["two_goals"].failure_reason.value == "budget_exhausted"
     assert by_name["add_comm_nat"].proof_tactics == ["intro a b", "omega"]
     if strategy == "pass_at_n":
         assert by_name["add_one"].proof_tactics == ["intro x h", "nlinarith [h]"]
@@ -118,7 +133,7 @@ async def test_every_strategy_proves_easy_statements_on_real_parts(strategy, ser
     assert double.requests  # the policy was reached over HTTP
 
     rows = read_trajectories(path).to_pylist()
-    assert {r["theorem_name"] for r in rows} == {"add_one", "add_comm_nat"}
+    assert {r["theorem_name"] for r in rows} == {t.name for t in THEOREMS}
     positives = [r for r in rows if r["label"] == "positive"]
     assert {r["remaining_depth"] for r in positives if r["theorem_name"] == "add_comm_nat"} == {0, 1, 2}
     roots = [r for r in rows if r["parent_state_id"] is None]
