@@ -221,7 +221,8 @@ class ProofTree {
     const rows = [
       ["node", node.node_id], ["kind", node.kind], ["status", node.status], ["depth", node.depth],
       ["tactic", node.tactic || "—"], ["log-prob", node.log_prob], ["energy", node.energy],
-      ["expansion", node.expansion_order], ["Lean ms", node.lean_ms], ["source", node.source],
+      ["expansion", node.expansion_order], ["Lean ms", node.lean_ms == null ? null : (+node.lean_ms).toFixed(1)],
+      ["source", node.source],
     ];
     this.details.innerHTML = "";
     const h = document.createElement("h3");
