@@ -19,12 +19,21 @@ from prover.engine.backends import (
     ProofCheck,
     Sample,
     Scorer,
+    StateLostError,
     TacticOutcome,
     VerifierError,
 )
 from prover.engine.context import proof_text
 from prover.engine.tactic_rewrite import rewrite_tactic
-from prover.lean import LeanConfig, LeanLayerError, LeanPool, Outcome, ProofHandle, UnsafeInputError
+from prover.lean import (
+    LeanConfig,
+    LeanLayerError,
+    LeanPool,
+    Outcome,
+    ProofHandle,
+    StateLost,
+    UnsafeInputError,
+)
 from prover.policy import DEFAULT_PROMPT_FORMAT, PolicyClient
 from prover.policy import Policy as PromptedPolicy
 from prover.policy import PolicyError as ClientPolicyError
@@ -47,6 +56,8 @@ class LeanProofSession:
             result = await self._handle.tactic(state_id, sent)
         except UnsafeInputError as exc:  # the tactic carried command syntax: a bad tactic, not a bad worker
             return TacticOutcome.failed(f"refused before Lean: {exc}")
+        except StateLost as exc:
+            raise StateLostError(str(exc)) from exc
         except LeanLayerError as exc:
             raise VerifierError(f"{type(exc).__name__}: {exc}") from exc
         if result.outcome is Outcome.PROOF_COMPLETE:
@@ -54,6 +65,15 @@ class LeanProofSession:
         if result.outcome is Outcome.NEW_GOALS and result.state_id is not None and result.goals:
             return TacticOutcome.new_goals(result.state_id, [g.render() for g in result.goals])
         return TacticOutcome.failed(result.feedback or result.outcome.value)
+
+
+    async def restart(self) -> int:
+        """Start the theorem again on the worker's replacement process; the new root state id."""
+        try:
+            start = await self._handle.restart()
+        except LeanLayerError as exc:
+            raise VerifierError(f"restarting the proof failed: {type(exc).__name__}: {exc}") from exc
+        return start.state_id
 
 
 class LeanVerifier:

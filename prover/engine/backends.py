@@ -21,6 +21,11 @@ class VerifierError(RuntimeError):
     """
 
 
+class StateLostError(VerifierError):
+    """The verifier process was replaced (tactic timeout, crash, memory cap): its state ids are gone, but
+    the session can `restart()` on the new process and the engine can rebuild the states it needs."""
+
+
 class PolicyError(RuntimeError):
     """The policy server failed to return completions; the theorem's search ends with reason `error`."""
 
@@ -95,7 +100,9 @@ class ProofSession(Protocol):
     """One theorem's proof, bound to one verifier process (state ids are process-local).
 
     A session may also have `root_goals: tuple[str, ...]`, the verifier's rendering of the started goal;
-    the engine then uses it as the root state text instead of `⊢ statement`.
+    the engine then uses it as the root state text instead of `⊢ statement`. A session whose `tactic` may
+    raise StateLostError should have `async def restart(self) -> int` (start the theorem again on the new
+    process, returning the new root state id); without it a lost state ends the search with `error`.
     """
 
     @property

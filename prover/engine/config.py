@@ -68,6 +68,11 @@ class SearchConfig:
     # Every found proof is re-checked as a whole in a fresh process before it counts.
     recheck_proofs: bool = True
 
+    # Pitfall B20: a tactic that kills the verifier (timeout, crash) is counted as a failed tactic and the
+    # proof restarts on the new process, rebuilding states by replay, at most this many times (0 = end the
+    # theorem with `error`, the reference's behaviour).
+    max_verifier_restarts: int = 3
+
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
             raise ConfigError(f"strategy: {self.strategy!r} is not one of {list(STRATEGIES)}")
@@ -82,7 +87,7 @@ class SearchConfig:
             value = getattr(self, name)
             _require(name, value is None or value >= 1, "must be >= 1 or null (unlimited)")
         for name in ("ebm_min_depth", "ebm_ramp_depth", "tokens_decay_depth", "max_goal_unchanged_steps",
-                     "max_consecutive_have"):
+                     "max_consecutive_have", "max_verifier_restarts"):
             _require(name, getattr(self, name) >= 0, "must be >= 0")
         _require("timeout_s", self.timeout_s > 0, "must be > 0 seconds")
         _require("temperature", self.temperature >= 0, "must be >= 0")

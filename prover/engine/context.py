@@ -11,7 +11,15 @@ import re
 import time
 from collections.abc import Callable, Sequence
 
-from prover.engine.backends import Backends, ProofSession, Sample, TacticOutcome
+from prover.engine.backends import (
+    Backends,
+    OutcomeKind,
+    ProofSession,
+    Sample,
+    StateLostError,
+    TacticOutcome,
+    VerifierError,
+)
 from prover.engine.config import SearchConfig
 from prover.engine.events import (
     EdgeAdded,
@@ -64,6 +72,7 @@ class SearchContext:
         self.expansion_counter = 0
         self.proof_terminal: int | None = None
         self.usage_at_proof: Usage | None = None
+        self.lean_generation = 0  # bumped each time the verifier process is replaced
 
     # ---- clock, events, budgets -------------------------------------------------------------------------
 
@@ -110,16 +119,59 @@ class SearchContext:
     # ---- backends ---------------------------------------------------------------------------------------
 
     async def apply_tactic(self, node: ProofNode, tactic: str) -> tuple[TacticOutcome, float]:
-        """Apply `tactic` to `node`'s Lean state; VerifierError propagates (it ends the theorem)."""
-        if node.lean_state_id is None:
-            raise ValueError(f"node {node.id} has no Lean state to apply a tactic to")
+        """Apply `tactic` to `node`'s Lean state.
+
+        A tactic that kills the verifier process counts as FAILED and the proof restarts on the new process
+        (B20), up to `max_verifier_restarts` times; other VerifierErrors propagate and end the theorem.
+        """
+        state_id = await self._live_state_id(node)
         t0 = time.perf_counter()
-        outcome = await self.session.tactic(node.lean_state_id, tactic)
+        try:
+            outcome = await self.session.tactic(state_id, tactic)
+        except StateLostError as exc:
+            await self._restart(exc)
+            outcome = TacticOutcome.failed(f"the verifier process was lost on this tactic and restarted: {exc}")
         ms = (time.perf_counter() - t0) * 1000.0
         self.stats.lean_ms += ms
         self.stats.lean_latencies_us.append(int(ms * 1000))
         self.stats.tactic_attempts += 1
         return outcome, ms
+
+    async def _restart(self, cause: StateLostError) -> None:
+        restart = getattr(self.session, "restart", None)
+        if restart is None or self.stats.verifier_restarts >= self.config.max_verifier_restarts:
+            raise cause
+        self.stats.verifier_restarts += 1
+        self.lean_generation += 1
+        root = self.tree.root
+        root.lean_state_id = await restart()
+        root.lean_generation = self.lean_generation
+        self.metric("verifier_restarts", self.stats.verifier_restarts)
+
+    async def _live_state_id(self, node: ProofNode) -> int:
+        """`node`'s state id on the current process, rebuilt by replaying its primary path if needed."""
+        if node.lean_state_id is None:
+            raise ValueError(f"node {node.id} has no Lean state to apply a tactic to")
+        if node.lean_generation == self.lean_generation:
+            return node.lean_state_id
+        path = self.tree.primary_path(node.id)
+        for parent_id, child_id in zip(path, path[1:], strict=False):
+            child = self.tree[child_id]
+            if child.lean_generation == self.lean_generation:
+                continue
+            parent = self.tree[parent_id]
+            t0 = time.perf_counter()
+            try:
+                outcome = await self.session.tactic(parent.lean_state_id, child.tactic)
+            except StateLostError as exc:
+                raise VerifierError(f"rebuilding node {child.id} after a restart lost the process again: {exc}") from exc
+            self.stats.lean_ms += (time.perf_counter() - t0) * 1000.0
+            if outcome.kind is not OutcomeKind.GOALS or outcome.state_id is None:
+                raise VerifierError(f"rebuilding node {child.id} after a restart: {child.tactic!r} gave "
+                                    f"{outcome.kind.value} {outcome.error}".rstrip())
+            child.lean_state_id, child.lean_generation = outcome.state_id, self.lean_generation
+            self.stats.states_rebuilt += 1
+        return node.lean_state_id
 
     def _account_generation(self, samples: Sequence[Sample], ms: float) -> None:
         self.stats.generate_ms += ms
@@ -239,6 +291,7 @@ class SearchContext:
                   source: str) -> ProofNode:
         node = self.tree.add_state(parent.id, tactic, outcome.goals, outcome.state_id, log_prob=log_prob,
                                    created_ms=self.elapsed_ms(), lean_ms=lean_ms, source=source)
+        node.lean_generation = self.lean_generation
         self._announce(node)
         return node
 

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 
-from prover.engine.backends import Candidate, ProofCheck, Sample, TacticOutcome, VerifierError
+from prover.engine.backends import Candidate, ProofCheck, Sample, StateLostError, TacticOutcome, VerifierError
 from prover.engine.context import root_goal_text
 
 # A table rule: the goals a tactic leaves (a non-empty sequence), None for "proof complete", or an
@@ -23,10 +23,18 @@ Rule = Sequence[str] | None | Exception
 class _TableSession:
     def __init__(self, verifier: TableVerifier, root: tuple[str, ...]) -> None:
         self._verifier = verifier
+        self._root = root
         self._states: list[tuple[str, ...]] = [root]
+        self.restarts = 0
 
     @property
     def root_state_id(self) -> int:
+        return 0
+
+    async def restart(self) -> int:
+        """A fresh process: every earlier state id is gone (ids are reused from 0, as Pantograph's are)."""
+        self.restarts += 1
+        self._states = [self._root]
         return 0
 
     async def tactic(self, state_id: int, tactic: str) -> TacticOutcome:
@@ -42,6 +50,8 @@ class _TableSession:
             return TacticOutcome.failed(f"tactic {key!r} failed on state {state_id}")
         rule = rules[key]
         if isinstance(rule, Exception):
+            if isinstance(rule, StateLostError):
+                self._states = []  # the process is gone, and its states with it
             raise rule
         if rule is None:
             return TacticOutcome.proved(len(self._states))

@@ -34,6 +34,8 @@ class SearchStats:
     ebm_skipped_by_depth: int = 0
     ebm_failures: int = 0
     proofs_rejected_by_recheck: int = 0
+    verifier_restarts: int = 0
+    states_rebuilt: int = 0
     lean_ms: float = 0.0
     generate_ms: float = 0.0
     ebm_ms: float = 0.0

@@ -57,6 +57,7 @@ class ProofNode:
     ebm_score: float = 0.0
     expansion_order: int | None = None
     children: list[int] = field(default_factory=list)
+    lean_generation: int = 0  # which verifier process `lean_state_id` belongs to (see SearchContext)
 
     @property
     def parent_id(self) -> int | None:

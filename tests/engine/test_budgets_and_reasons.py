@@ -124,3 +124,31 @@ async def test_cancellation_accepts_a_callable_and_an_asyncio_event():
     assert result.failure_reason == "cancelled"
     with pytest.raises(TypeError, match="cancel must be"):
         await search_theorem("t", STATEMENT, config=SearchConfig(), backends=SYNTH, cancel=42)
+
+
+def _killing_space():
+    from prover.engine.backends import StateLostError
+
+    rules = {ROOT: {"intro x h": [INTRO]},
+             INTRO: {"slow_tactic": StateLostError("worker 0 lost its states (timeout)"), "linarith": None}}
+    policy = ScriptedPolicy(tactics={ROOT: [("intro x h", -0.1)], INTRO: [("slow_tactic", -0.1), ("linarith", -0.2)]})
+    return TableVerifier(rules), policy
+
+
+async def test_a_tactic_that_kills_the_verifier_fails_and_the_proof_restarts_with_states_rebuilt():
+    verifier, policy = _killing_space()
+    events: list = []
+    result = await search_theorem("t", STATEMENT, config=SearchConfig.for_strategy("best_first"),
+                                  backends=backends(verifier, policy), on_event=events.append)
+    assert result.proved and result.proof_tactics == ["intro x h", "linarith"]
+    assert result.stats.verifier_restarts == 1 and result.stats.states_rebuilt == 1
+    slow = next(n for n in result.tree if n.tactic == "slow_tactic")
+    assert slow.status.value == "failed" and "lost" in slow.error
+    assert any(e.type == "metric" and e.name == "verifier_restarts" for e in events)
+
+
+async def test_without_restarts_a_lost_verifier_is_an_error():
+    verifier, policy = _killing_space()
+    config = SearchConfig.for_strategy("best_first", max_verifier_restarts=0)
+    result = await search_theorem("t", STATEMENT, config=config, backends=backends(verifier, policy))
+    assert result.failure_reason == "error" and "lost its states" in result.error

@@ -153,3 +153,21 @@ async def test_search_with_the_real_generate_server(serving, energy_head_dir):
     assert result.failure_reason.value in ("max_rounds", "frontier_exhausted", "proved"), result.error
     assert result.stats.completions >= 2 and result.stats.completion_tokens > 0
     assert result.stats.prompt_tokens > 0 and result.stats.generate_ms > 0
+
+
+@pytest.mark.timeout(120)
+async def test_a_tactic_that_crashes_the_lean_worker_is_survived():
+    """B20 on real processes: the crash is a failed tactic, the proof restarts on the replacement process,
+    the states it needs are rebuilt by replay, and the proof is still found and re-checked."""
+    double = GenerateDouble(tactics=[("⊢ ∀ (x", ["intro x h"]), ("⊢ x + 1 = 3", ["minilean_crash", "linarith"])])
+    url = await double.start()
+    try:
+        async with open_backends(StackSettings(policy_url=url, num_workers=1)) as backends:
+            config = SearchConfig.for_strategy("best_first", num_candidates=2, max_nodes=5)
+            [result] = await search_theorems(THEOREMS[:1], config=config, backends=backends)
+    finally:
+        await double.stop()
+    assert result.proved and result.proof_tactics == ["intro x h", "linarith"], result.error
+    assert result.stats.verifier_restarts == 1 and result.stats.states_rebuilt == 1
+    crashed = next(n for n in result.tree if n.tactic == "minilean_crash")
+    assert crashed.status.value == "failed" and "lost" in crashed.error
