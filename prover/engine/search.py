@@ -28,14 +28,14 @@ from prover.engine.tree import SearchTree
 async def search_theorem(theorem_name: str, statement: str, *, config: SearchConfig, backends: Backends,
                          on_event: EventCallback | None = None, cancel: CancelSignal = None) -> SearchResult:
     """Search one theorem with `config.strategy`; never raises for a search failure (see `failure_reason`)."""
-    if not statement.strip():
-        raise ValueError(f"theorem {theorem_name!r}: the statement is empty")
     started = time.perf_counter()
     is_cancelled = as_cancel_check(cancel)
     ctx: SearchContext | None = None
     reason = FailureReason.ERROR
     error = ""
     try:
+        if not statement.strip():
+            raise ValueError(f"theorem {theorem_name!r}: the statement is empty")
         async with backends.verifier.open_proof(statement) as session:
             # The clock (and so the timeout) starts once the proof holds its verifier process: time spent
             # queueing for a free worker is not search time.

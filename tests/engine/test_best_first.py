@@ -113,3 +113,13 @@ async def test_batch_expansion_asks_the_policy_once_for_several_nodes():
     assert [c[0] for c in policy.calls] == [ROOT, a, b]  # calls are per state; the 2nd round held a and b
     assert result.stats.rounds == 2 and len(result.stats.generate_latencies_us) == 2
     assert result.nodes_expanded == 3
+
+
+async def test_probe_tactics_follow_the_candidates_without_duplicates(verifier):
+    policy = ScriptedPolicy(tactics={ROOT: [("intro x h", -0.1)], INTRO: [("simp", -0.1)]})
+    config = SearchConfig.for_strategy("best_first", probe_tactics=["intro  x h", "linarith"])
+    result = await search_theorem("t", STATEMENT, config=config, backends=backends(verifier, policy))
+    assert result.proved and result.proof_tactics == ["intro x h", "linarith"]
+    root_tactics = [result.tree[c].tactic for c in result.tree.root.children]
+    assert root_tactics == ["intro x h", "linarith"]  # `intro  x h` was the policy's already; linarith fails
+    assert result.tree[result.terminal_node_id].log_prob == -10.0

@@ -152,3 +152,8 @@ async def test_without_restarts_a_lost_verifier_is_an_error():
     config = SearchConfig.for_strategy("best_first", max_verifier_restarts=0)
     result = await search_theorem("t", STATEMENT, config=config, backends=backends(verifier, policy))
     assert result.failure_reason == "error" and "lost its states" in result.error
+
+
+async def test_an_empty_statement_is_an_error_result_naming_the_theorem(verifier):
+    result = await search_theorem("blank", "  ", config=SearchConfig(), backends=backends(verifier, ScriptedPolicy()))
+    assert result.failure_reason == "error" and "'blank': the statement is empty" in result.error

@@ -7,11 +7,14 @@ call (deferred collect-then-score) before pushing them with the blended LLM/EBM 
 
 from __future__ import annotations
 
-from prover.engine.backends import OutcomeKind
+from prover.engine.backends import Candidate, OutcomeKind
 from prover.engine.context import SearchContext, contains_banned_word
 from prover.engine.priority import best_first_priority
+from prover.engine.replay_cache import normalise_tactic
 from prover.engine.strategies.base import RoundOutcome
 from prover.engine.tree import NodeKind, ProofNode
+
+PROBE_LOG_PROB = -10.0  # reference 1.8: probes rank below any sampled tactic
 
 
 class BestFirstStrategy:
@@ -25,6 +28,14 @@ class BestFirstStrategy:
     def _is_live(self, node_id: int) -> bool:
         node = self.ctx.tree[node_id]
         return node.expansion_order is None and node.kind in (NodeKind.ROOT, NodeKind.STATE)
+
+    def _with_probes(self, candidates: list[Candidate]) -> list[Candidate]:
+        """Reference 1.8: the probe tactics follow the policy's candidates, minus those it already proposed."""
+        if not self.ctx.config.probe_tactics:
+            return candidates
+        seen = {normalise_tactic(c.text) for c in candidates}
+        probes = [Candidate(t, PROBE_LOG_PROB) for t in self.ctx.config.probe_tactics if normalise_tactic(t) not in seen]
+        return [*candidates, *probes]
 
     async def start(self) -> None:
         await self.ctx.score_root()
@@ -55,7 +66,7 @@ class BestFirstStrategy:
             if proved:
                 break  # the rest of the batch stays unexpanded (open): its candidates were never tried
             ctx.mark_expanded(node)
-            candidates = sample.candidates
+            candidates = self._with_probes(sample.candidates)
             children_before = len(node.children)
             lean_ms = 0.0
             for candidate in candidates:
