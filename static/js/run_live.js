@@ -71,14 +71,18 @@
 
   async function loadTree(theoremId) {
     tree.clear();
+    const fetchStarted = performance.now();
     let url = `${api}tree/?theorem=${theoremId}&depth=50&page_size=2000`;
     while (url) {
       const page = await getJSON(url);
       tree.upsert(page.results);
       url = page.next;
     }
+    window.burnqedLive.treeFetchMs = performance.now() - fetchStarted;
     tree.render();
     setupScrubber();
+    window.burnqedLive.treeLoadedAt = performance.now();
+    window.burnqedLive.treeNodes = tree.nodes.size;
   }
 
   function select(theoremId, name) {
