@@ -1,9 +1,11 @@
-"""`python -m prover search|eval|compare`: the engine from a terminal, with progress bars. No Django.
+"""`python -m prover search|eval|compare|summary|export-proof-paths`: the engine from a terminal, with progress bars. No Django.
 
     python -m prover search --theorems data/benchmarks/minif2f_valid.json --output runs/valid.parquet \
         --strategy hybrid --policy-url http://127.0.0.1:30000
     python -m prover eval --theorems ... --output results.json --budget-kind rounds --budgets 1,5,30
     python -m prover compare a.json b.json [--tokens 50000]
+    python -m prover summary --input runs/valid.parquet
+    python -m prover export-proof-paths runs/*.parquet --output sft.jsonl
 
 Search settings come from the strategy's reference defaults, then `--config FILE` (TOML or JSON; a
 `[search]` table or a flat table), then `--set key=value` pairs. Unknown keys are errors.
@@ -35,7 +37,7 @@ from prover.engine.evaluation import (
 )
 from prover.engine.result import SearchResult
 from prover.engine.theorems import TheoremFileError, load_theorems
-from prover.engine.trajectory import TrajectoryError, TrajectoryWriter
+from prover.engine.trajectory import TrajectoryError, TrajectoryWriter, proof_path_records, summarize
 
 BUDGET_FIELDS = {"rounds": "max_rounds", "completions": "max_completions", "tokens": "max_tokens",
                  "nodes": "max_nodes"}
@@ -182,6 +184,26 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_summary(args: argparse.Namespace) -> int:
+    summary = summarize(args.input)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print("  ".join(f"{key} {value}" for key, value in summary.items()))
+    return 0
+
+
+def cmd_export_proof_paths(args: argparse.Namespace) -> int:
+    records = proof_path_records(args.inputs, min_steps=args.min_steps)
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    tmp.replace(out)
+    print(f"{len(records)} steps of {len({r['theorem'] for r in records})} proofs -> {out}")
+    return 0
+
+
 def _add_stack_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--theorems", required=True, help='benchmark JSON: {"theorems": [{"name", "statement"}]}')
     p.add_argument("--strategy", choices=STRATEGIES, help="default: the config file's, else hybrid")
@@ -219,6 +241,15 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--tokens", type=int, help="per-theorem token allowance (default: the smaller max spend)")
     cmp.add_argument("--json", action="store_true")
     cmp.set_defaults(func=cmd_compare)
+    summary = sub.add_parser("summary", help="counts of a trajectory file")
+    summary.add_argument("--input", required=True)
+    summary.add_argument("--json", action="store_true")
+    summary.set_defaults(func=cmd_summary)
+    export = sub.add_parser("export-proof-paths", help="proof steps of trajectory files as SFT JSONL")
+    export.add_argument("inputs", nargs="+", help="trajectory files; the first to prove a theorem wins")
+    export.add_argument("--output", required=True, help='JSONL of {"state", "tactic", "theorem", "depth"}')
+    export.add_argument("--min-steps", type=int, default=1)
+    export.set_defaults(func=cmd_export_proof_paths)
     return parser
 
 

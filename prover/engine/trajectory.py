@@ -223,3 +223,34 @@ def write_trajectories(path: str | os.PathLike, results: Iterable[SearchResult])
         for result in results:
             written += writer.add(result)
     return written
+
+
+def proof_path_records(paths: Iterable[str | os.PathLike], *, min_steps: int = 1) -> list[dict[str, Any]]:
+    """Reference 7.3 `export-proof-paths`: the (state, tactic) steps of every proof, for SFT.
+
+    For each proved theorem (the first file that proves it wins), its positive rows with a tactic, in
+    depth order; each step's state is the PARENT's state (the state the tactic was applied to) and its
+    depth is the parent's. Theorems with fewer than `min_steps` steps are left out.
+    """
+    out: list[dict[str, Any]] = []
+    done: set[str] = set()
+    for path in paths:
+        rows = read_trajectories(path).to_pylist()
+        by_theorem: dict[str, dict[int, dict[str, Any]]] = {}
+        for row in rows:
+            by_theorem.setdefault(row["theorem_name"], {})[row["state_id"]] = row
+        for name, nodes in by_theorem.items():
+            if name in done or not any(r["is_proof_complete"] and r["label"] == "positive" for r in nodes.values()):
+                continue
+            steps = sorted((r for r in nodes.values() if r["label"] == "positive" and r["tactic_applied"]),
+                           key=lambda r: r["depth_from_root"])
+            if len(steps) < min_steps:
+                continue
+            done.add(name)
+            for r in steps:
+                parent = nodes.get(r["parent_state_id"])
+                if parent is None:
+                    raise TrajectoryError(f"{path}: theorem {name!r} row {r['state_id']} has no parent row")
+                out.append({"state": parent["state_pp"], "tactic": r["tactic_applied"], "theorem": name,
+                            "depth": r["depth_from_root"] - 1})
+    return out

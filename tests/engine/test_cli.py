@@ -74,6 +74,13 @@ async def _search_and_resume(tmp_path, policy_url):
     assert "errors 1" in stdout and "unparsable" in stdout
     assert summarize(out)["theorems"] == 3  # the errored theorem is not written, so a rerun retries it
 
+    code, stdout, stderr = await _cli("summary", "--input", str(out), "--json")
+    assert code == 0 and json.loads(stdout)["proved_theorems"] == 2, stderr
+    code, stdout, stderr = await _cli("export-proof-paths", str(out), "--output", str(tmp_path / "sft.jsonl"))
+    assert code == 0, stderr
+    steps = [json.loads(line) for line in (tmp_path / "sft.jsonl").read_text().splitlines()]
+    assert {(s["theorem"], s["tactic"]) for s in steps} >= {("add_one", "linarith"), ("add_comm_nat", "omega")}
+
 
 @pytest.mark.timeout(180)
 async def test_eval_at_budgets_and_compare(tmp_path):

@@ -109,3 +109,18 @@ def test_reader_accepts_old_files_and_rejects_bad_ones(tmp_path):
         read_trajectories(tmp_path / "thin.parquet")
     with pytest.raises(TrajectoryError, match="no such trajectory file"):
         read_trajectories(tmp_path / "absent.parquet")
+
+
+async def test_export_proof_paths_gives_parent_state_and_tactic_per_step(tmp_path, verifier):
+    from prover.engine.trajectory import proof_path_records
+
+    first, second = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    with TrajectoryWriter(first) as writer:
+        writer.add(await _proved(verifier, "t"))
+        writer.add(await _unproved(verifier, "u"))
+    with TrajectoryWriter(second) as writer:
+        writer.add(await _proved(verifier, "t"))
+    steps = proof_path_records([first, second])
+    assert steps == [{"state": ROOT, "tactic": "intro x h", "theorem": "t", "depth": 0},
+                     {"state": INTRO, "tactic": "linarith", "theorem": "t", "depth": 1}]
+    assert proof_path_records([first], min_steps=3) == []
