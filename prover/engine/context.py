@@ -7,6 +7,7 @@ enforces budgets and emits events.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -232,11 +233,12 @@ class SearchContext:
         self.stats.ebm_score_calls += 1
         self.stats.ebm_scored_states += len(wanted)
         for i, n in enumerate(wanted):
-            if energies is None:
+            energy = None if energies is None else float(energies[i])
+            if energy is None or not math.isfinite(energy):
+                # A NaN would poison the frontier's ordering; such a state ranks as unscored instead.
                 n.energy, n.ebm_score = None, UNSCORED_EBM
             else:
-                n.energy = float(energies[i])
-                n.ebm_score = -n.energy
+                n.energy, n.ebm_score = energy, -energy
         self.emit(NodesScored, scores=[{"node_id": n.id, "energy": n.energy, "ebm_score": n.ebm_score}
                                        for n in wanted], ebm_ms=ms, error=error)
 

@@ -157,3 +157,13 @@ async def test_without_restarts_a_lost_verifier_is_an_error():
 async def test_an_empty_statement_is_an_error_result_naming_the_theorem(verifier):
     result = await search_theorem("blank", "  ", config=SearchConfig(), backends=backends(verifier, ScriptedPolicy()))
     assert result.failure_reason == "error" and "'blank': the statement is empty" in result.error
+
+
+async def test_a_nan_energy_ranks_as_unscored(verifier):
+    policy = ScriptedPolicy(tactics={ROOT: [("intro x h", -0.1)], INTRO: [("linarith", -0.1)]})
+    scorer = FunctionScorer(lambda s: float("nan"))
+    result = await search_theorem("t", STATEMENT, config=SearchConfig.for_strategy("best_first"),
+                                  backends=backends(verifier, policy, scorer))
+    assert result.proved
+    child = next(n for n in result.tree if n.state_text == INTRO)
+    assert child.energy is None and child.ebm_score == -1e6
