@@ -107,7 +107,7 @@ async def _run(args: argparse.Namespace, config: SearchConfig, writer: Trajector
 
     async with open_backends(settings) as backends:
         results = await search_theorems(todo, config=config, backends=backends, concurrency=args.concurrency,
-                                        writer=writer, on_result=on_result)
+                                        writer=writer, on_result=on_result, keep_trees=False)
     bar.close()
     return results
 

@@ -44,13 +44,18 @@ class SearchResult:
     def nodes_expanded(self) -> int:
         return self.stats.nodes_expanded
 
-    @property
-    def total_states(self) -> int:
-        return len(self.tree)
+    total_states: int = 0  # arena size; kept here so the tree can be dropped (see `drop_tree`)
+    max_depth_reached: int = 0
 
-    @property
-    def max_depth_reached(self) -> int:
-        return max((n.depth for n in self.tree), default=0)
+    def __post_init__(self) -> None:
+        if len(self.tree):
+            self.total_states = len(self.tree)
+            self.max_depth_reached = max(n.depth for n in self.tree)
+
+    def drop_tree(self) -> None:
+        """Free the DAG once its trajectories are written: a long run keeps only the summaries."""
+        self.tree = SearchTree()
+        self.q_values = {}
 
     def to_dict(self, *, with_latencies: bool = False) -> dict[str, Any]:
         return {

@@ -22,8 +22,12 @@ from prover.engine.trajectory import TrajectoryWriter
 async def search_theorems(theorems: Sequence[Theorem], *, config: SearchConfig, backends: Backends,
                           concurrency: int = 1, writer: TrajectoryWriter | None = None,
                           on_event: EventCallback | None = None, cancel: CancelSignal = None,
-                          on_result: Callable[[SearchResult], None] | None = None) -> list[SearchResult]:
+                          on_result: Callable[[SearchResult], None] | None = None,
+                          keep_trees: bool = True) -> list[SearchResult]:
     """Results in theorem order, for the theorems that were searched (not those skipped by resume).
+
+    With `keep_trees=False` each result's DAG is dropped once written and reported, so memory stays flat
+    over thousands of theorems (summaries, stats and proofs are kept).
 
     Once cancelled, theorems not yet started are not started; running ones stop with reason `cancelled`.
     """
@@ -45,6 +49,8 @@ async def search_theorems(theorems: Sequence[Theorem], *, config: SearchConfig, 
                 writer.add(result)
             if on_result is not None:
                 on_result(result)
+            if not keep_trees:
+                result.drop_tree()
 
     await asyncio.gather(*(one(t) for t in todo))
     if writer is not None:

@@ -124,3 +124,24 @@ async def test_export_proof_paths_gives_parent_state_and_tactic_per_step(tmp_pat
     assert steps == [{"state": ROOT, "tactic": "intro x h", "theorem": "t", "depth": 0},
                      {"state": INTRO, "tactic": "linarith", "theorem": "t", "depth": 1}]
     assert proof_path_records([first], min_steps=3) == []
+
+
+async def test_runner_writes_as_it_goes_and_can_drop_trees(tmp_path, verifier):
+    from prover.engine.runner import search_theorems
+    from prover.engine.theorems import Theorem
+
+    policy = ScriptedPolicy(proofs={ROOT: [("intro x h\nlinarith", -1.0)]})
+    path = tmp_path / "run.parquet"
+    theorems = [Theorem("a", STATEMENT), Theorem("b", STATEMENT), Theorem("c", "∀ (y : ℕ), y = y")]
+    with TrajectoryWriter(path) as writer:
+        results = await search_theorems(theorems, config=SearchConfig.for_strategy("hybrid"),
+                                        backends=backends(verifier, policy), concurrency=2, writer=writer,
+                                        keep_trees=False)
+    assert [r.theorem_name for r in results] == ["a", "b", "c"]
+    assert [r.proved for r in results] == [True, True, False]
+    assert all(len(r.tree) == 0 for r in results) and results[0].total_states == 3
+    assert results[0].max_depth_reached == 2
+    assert read_theorem_names(path) == {"a", "b", "c"}
+    with TrajectoryWriter(path) as writer:  # resume: nothing left to do
+        assert await search_theorems(theorems, config=SearchConfig(), backends=backends(verifier, policy),
+                                     writer=writer) == []
