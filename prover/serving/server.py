@@ -24,9 +24,11 @@ from prover.serving.model_loading import LoadedModel
 from prover.serving.request_bodies import BadRequest, parse_encode_body, parse_generate_body
 
 SERVER_VERSION = "0.1.0"
-# Fault injection for tests and drills: the encode forward raises torch.OutOfMemoryError for sub-batches
-# larger than this many texts, exercising the real halving path on machines that never run out of memory.
+# Fault injection for tests and drills: the encode (generate) forward raises torch.OutOfMemoryError for
+# batches larger than this many texts (rows), exercising the real halving paths on machines that never run
+# out of memory.
 FAULT_ENCODE_OOM_ABOVE_ENV = "BURNQED_SERVING_FAULT_ENCODE_OOM_ABOVE"
+FAULT_GENERATE_OOM_ABOVE_ENV = "BURNQED_SERVING_FAULT_GENERATE_OOM_ABOVE"
 
 log = logging.getLogger("prover.serving")
 
@@ -51,7 +53,7 @@ class Counters:
         self._values: dict[str, int] = dict.fromkeys(
             [
                 "generate_requests", "generate_batches", "generate_rows", "generate_forward_passes",
-                "generate_output_tokens", "encode_requests", "encode_batches", "encode_texts",
+                "generate_output_tokens", "generate_oom_halvings", "encode_requests", "encode_batches", "encode_texts",
                 "encode_forward_passes", "encode_oom_halvings",
             ],
             0,
@@ -73,8 +75,8 @@ def _error(status: int, message: str, field: str | None = None) -> web.Response:
     return web.json_response(payload, status=status)
 
 
-def _fault_oom_limit() -> int | None:
-    raw = os.environ.get(FAULT_ENCODE_OOM_ABOVE_ENV)
+def _fault_oom_limit(variable: str) -> int | None:
+    raw = os.environ.get(variable)
     return int(raw) if raw else None
 
 
@@ -89,7 +91,8 @@ class InferenceServer:
             self.generator.manual_seed(options.seed)
         else:
             self.generator.seed()
-        self.oom_above = _fault_oom_limit()
+        self.oom_above = _fault_oom_limit(FAULT_ENCODE_OOM_ABOVE_ENV)
+        self.generate_oom_above = _fault_oom_limit(FAULT_GENERATE_OOM_ABOVE_ENV)
         self.encode_max_length = min(options.encode_max_length, loaded.context_length)
         self.generate_batcher: CoalescingBatcher[Row, Completion] = CoalescingBatcher(
             self._generate_work,
@@ -118,18 +121,36 @@ class InferenceServer:
         completions: list[Completion] = []
         step = self.options.generate_max_batch_rows
         for start in range(0, len(rows), step):  # one oversized request still decodes in bounded batches
-            completions.extend(
-                generate_rows(
-                    self.loaded,
-                    rows[start : start + step],
-                    logprob_mode=self.options.logprob_mode,
-                    model_lock=self.model_lock,
-                    generator=self.generator,
-                    forward_hook=lambda n: self.counters.add("generate_forward_passes"),
-                )
-            )
+            completions.extend(self._generate_halving_on_oom(rows[start : start + step]))
         self.counters.add("generate_output_tokens", sum(len(c.output_ids) for c in completions))
         return completions
+
+    def _generate_halving_on_oom(self, rows: list[Row]) -> list[Completion]:
+        """Decode `rows`; after an out-of-memory error decode each half separately (re-raised at one row)."""
+        try:
+            return generate_rows(
+                self.loaded,
+                rows,
+                logprob_mode=self.options.logprob_mode,
+                model_lock=self.model_lock,
+                generator=self.generator,
+                forward_hook=self._generate_forward_hook,
+            )
+        except torch.OutOfMemoryError:
+            if self.loaded.device.startswith("cuda"):
+                torch.cuda.empty_cache()
+            if len(rows) == 1:
+                raise
+            self.counters.add("generate_oom_halvings")
+            half = (len(rows) + 1) // 2
+            return self._generate_halving_on_oom(rows[:half]) + self._generate_halving_on_oom(rows[half:])
+
+    def _generate_forward_hook(self, batch_rows: int) -> None:
+        if self.generate_oom_above is not None and batch_rows > self.generate_oom_above:
+            raise torch.OutOfMemoryError(
+                f"injected by {FAULT_GENERATE_OOM_ABOVE_ENV}={self.generate_oom_above} for {batch_rows} rows"
+            )
+        self.counters.add("generate_forward_passes")
 
     def _encode_forward_hook(self, batch_size: int) -> None:
         if self.oom_above is not None and batch_size > self.oom_above:

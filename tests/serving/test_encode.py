@@ -80,10 +80,11 @@ async def test_value_package_encoder_client_drives_this_server(server):
 
 @pytest.fixture(scope="module")
 def fault_server(tiny_model_dir):
-    """Encode forwards of more than 2 texts raise torch.OutOfMemoryError (fault injection on the real path)."""
+    """Encode forwards of more than 2 texts and generate forwards of more than 3 rows raise
+    torch.OutOfMemoryError (fault injection on the real paths)."""
     running = start_server(
         tiny_model_dir, "--dtype", "fp32", "--encode-max-batch", "8", "--encode-linger-ms", "100",
-        env={"BURNQED_SERVING_FAULT_ENCODE_OOM_ABOVE": "2"},
+        env={"BURNQED_SERVING_FAULT_ENCODE_OOM_ABOVE": "2", "BURNQED_SERVING_FAULT_GENERATE_OOM_ABOVE": "3"},
     )  # fmt: skip
     yield running
     stop_server(running)
@@ -103,10 +104,14 @@ def test_out_of_memory_halves_the_sub_batch_until_it_fits(fault_server, tiny_mod
     assert stats["encode_forward_passes"] == 4
 
 
-def test_generation_still_works_while_encode_is_under_memory_pressure(fault_server):
+def test_generation_out_of_memory_splits_the_batch_and_keeps_the_answers(fault_server, client):
+    body = {"text": [f"⊢ {i} ≤ {i + 1}" for i in range(7)], "sampling_params": {"max_new_tokens": 5, "temperature": 0}}
     with fault_server.client() as http:
-        reply = http.post("/generate", json={"text": "⊢ 1 = 1", "sampling_params": {"max_new_tokens": 2}})
-    assert reply.status_code == 200
+        reply = http.post("/generate", json=body)
+    assert reply.status_code == 200, reply.text
+    assert [item["text"] for item in reply.json()] == [item["text"] for item in client.post("/generate", json=body).json()]
+    # 7 rows fail, 4 fail, then 2 + 2 and 3 decode.
+    assert fault_server.stats()["generate_oom_halvings"] == 2
 
 
 def test_out_of_memory_at_batch_size_one_is_raised_not_swallowed(tiny_model_dir):
