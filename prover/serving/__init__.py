@@ -23,7 +23,11 @@ Endpoints:
     GET  /health    {"status": "ok"}
     GET  /model_info (alias /get_model_info): model path, hidden size, dtype, device, adapter, quantization,
                     context length, version and `stats` (request, batch and forward-pass counters).
-Invalid bodies get 400 {"error": "<field>: <why>", "field": "<field>"}.
+Invalid bodies get 400 {"error": "<field>: <why>", "field": "<field>"}. With --api-key (or env
+BURNQED_SERVING_API_KEY) every route but /health needs `Authorization: Bearer <key>` (else 401).
+Out of memory: /encode halves its sub-batch, /generate splits its batch, down to one (then 503).
+Fault injection (tests, drills): env BURNQED_SERVING_FAULT_ENCODE_OOM_ABOVE=N / ..._GENERATE_OOM_ABOVE=N
+make forwards of more than N texts / rows raise torch.OutOfMemoryError.
 
 Helpers for other packages: `tiny_model.build_tiny_llama(path)` (a random tiny Llama + BPE tokenizer for
 tests), `embedded_model.ensure_embedded_model()` (the converted SmolLM2 folder).

@@ -38,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, help="seed of the sampling generator (default: random)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get("BURNQED_SERVING_API_KEY") or None,
+        help="require 'Authorization: Bearer KEY' on every route but /health (default: env BURNQED_SERVING_API_KEY)",
+    )
     return parser
 
 
@@ -92,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         generate_linger_ms=args.generate_linger_ms,
         generate_max_batch_rows=args.generate_max_batch,
         seed=args.seed,
+        api_key=args.api_key,
     )
     try:
         asyncio.run(_serve(InferenceServer(loaded, options), args.host, args.port))

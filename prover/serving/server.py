@@ -7,6 +7,7 @@ serialises the two threads' use of the model so a long generation and an encode 
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import os
@@ -43,6 +44,7 @@ class ServerOptions:
     generate_max_batch_rows: int = 64
     max_request_rows: int = 1024
     seed: int | None = None
+    api_key: str | None = None
 
 
 class Counters:
@@ -292,6 +294,8 @@ class InferenceServer:
         app.on_startup.append(self._start_batchers)
         app.on_cleanup.append(self._stop_batchers)
         app.middlewares.append(_unexpected_errors_as_json)
+        if self.options.api_key:
+            app.middlewares.append(_bearer_key_required(self.options.api_key))
         return app
 
     async def _start_batchers(self, app: web.Application) -> None:
@@ -301,6 +305,19 @@ class InferenceServer:
     async def _stop_batchers(self, app: web.Application) -> None:
         await self.generate_batcher.stop()
         await self.encode_batcher.stop()
+
+
+def _bearer_key_required(api_key: str):
+    """Like SGLang's --api-key: every route but /health needs `Authorization: Bearer <key>`."""
+    expected = f"Bearer {api_key}"
+
+    @web.middleware
+    async def check(request: web.Request, handler):
+        if request.path != "/health" and not hmac.compare_digest(request.headers.get("Authorization", ""), expected):
+            return _error(401, "missing or wrong API key (send Authorization: Bearer <key>)", "Authorization")
+        return await handler(request)
+
+    return check
 
 
 @web.middleware

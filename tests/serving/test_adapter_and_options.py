@@ -114,3 +114,23 @@ def test_adapter_folder_without_adapter_config_is_a_clear_startup_error(tiny_mod
     result = run_cli("--model", str(tiny_model_dir), "--adapter", str(tmp_path))
     assert result.returncode == 2
     assert "adapter_config.json" in result.stderr
+
+
+async def test_api_key_is_required_everywhere_but_health(tiny_model_dir):
+    import httpx
+
+    from prover.policy.client import PolicyClient
+
+    running = start_server(tiny_model_dir, "--dtype", "fp32", env={"BURNQED_SERVING_API_KEY": "s3cret"})
+    try:
+        async with httpx.AsyncClient(base_url=running.url, timeout=60) as http:
+            assert (await http.get("/health")).status_code == 200
+            for wrong in ({}, {"Authorization": "Bearer nope"}):
+                denied = await http.post("/encode", json={"text": "a"}, headers=wrong)
+                assert denied.status_code == 401 and denied.json()["field"] == "Authorization"
+                assert (await http.get("/model_info", headers=wrong)).status_code == 401
+        async with PolicyClient(running.url, api_key="s3cret") as policy:
+            completions = await policy.generate(["⊢ 1 = 1"], max_new_tokens=2, temperature=0.0)
+        assert completions[0][0].completion_tokens == 2
+    finally:
+        stop_server(running)
