@@ -118,11 +118,14 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_BEAT_SCHEDULE = {"reap-stale-runs": {"task": "burnqed.reap_stale_runs", "schedule": 60.0}}
 
 # --- prover backends: where runs find the policy, the encoder and Lean unless their config says otherwise --
 BURNQED_POLICY_URL = env.str("BURNQED_POLICY_URL", default="http://127.0.0.1:30000")
 BURNQED_ENCODER_URL = env.str("BURNQED_ENCODER_URL", default="")
 BURNQED_LEAN = env.str("BURNQED_LEAN", default="minilean")
+# A running run that no worker has reported on for this long is failed by the reaper (its worker died).
+BURNQED_RUN_STALE_S = env.float("BURNQED_RUN_STALE_S", default=300.0)
 BURNQED_TRAJECTORY_DIR = Path(env.str("BURNQED_TRAJECTORY_DIR", default=str(VAR_DIR / "trajectories")))
 
 # --- auth, api ------------------------------------------------------------------------------------------

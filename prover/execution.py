@@ -106,14 +106,19 @@ async def _search(channel: live.RunChannel, path: Path, config: dict, search_con
         with TrajectoryWriter(path) as writer:
             results = await search_theorems(
                 theorems, config=search_config, backends=backends, concurrency=config["concurrency"],
-                writer=writer, on_event=recorder, cancel=CancelPoll(channel),
+                writer=writer, on_event=recorder, cancel=CancelPoll(channel), keep_trees=False,
             )
     return len(results)
 
 
-def run_chunk_safely(run_id: int, chunk: int, theorem_ids: list[int]) -> dict:
+def run_chunk_safely(run_id: int, run_key: str, chunk: int, theorem_ids: list[int]) -> dict:
     """run_chunk that never raises: the chord that finishes the run must always fire, so a bug or a lost
-    database connection ends this chunk's theorems in error instead of leaving the run `running` forever."""
+    database connection ends this chunk's theorems in error instead of leaving the run `running` forever.
+
+    A task whose run key does not match is older than this database (a broker outlives databases) and is
+    dropped: run ids restart, keys do not."""
+    if not Run.objects.filter(pk=run_id, key=run_key).exists():
+        return {"chunk": chunk, "searched": 0, "skipped": "unknown run"}
     try:
         return run_chunk(run_id, chunk, theorem_ids)
     except Exception as exc:

@@ -32,6 +32,7 @@ NODE_COLUMNS = (
     "num_goals", "source", "created_at",
 )
 _STOP = object()
+HEARTBEAT_S = 10.0
 
 
 def goal_hash(goal_text: str) -> str:
@@ -66,8 +67,13 @@ class RunRecorder:
 
     def _drain(self) -> None:
         stopping = False
+        last_beat = 0.0
         try:
             while not stopping:
+                if time.monotonic() - last_beat > HEARTBEAT_S:
+                    # Alive even while the policy thinks for a long time: the reaper only fails silent runs.
+                    Run.objects.filter(pk=self.run_id).update(heartbeat_at=timezone.now())
+                    last_beat = time.monotonic()
                 batch: list[SearchEvent] = []
                 deadline = time.monotonic() + self.interval
                 while True:

@@ -21,16 +21,29 @@ def worker_info(note: str = "") -> dict:
 
 
 @burnqed_task(name="burnqed.run_chunk", queue="gpu")
-def run_chunk(run_id: int, chunk: int, theorem_ids: list[int]) -> dict:
+def run_chunk(run_id: int, run_key: str, chunk: int, theorem_ids: list[int]) -> dict:
     """Search a few theorems of a run on this worker's GPU, policy server and Lean pool."""
     from .execution import run_chunk_safely
 
-    return run_chunk_safely(run_id, chunk, theorem_ids)
+    return run_chunk_safely(run_id, run_key, chunk, theorem_ids)
 
 
 @burnqed_task(name="burnqed.finish_run", queue="default")
-def finish_run(run_id: int) -> str:
+def finish_run(run_id: int, run_key: str) -> str:
     """After every chunk of a run: close it and merge its trajectories."""
+    from .models import Run
     from .services import finish_run as finish
 
+    if not Run.objects.filter(pk=run_id, key=run_key).exists():
+        return "unknown run"  # a message older than this database: the run it meant is gone
     return finish(run_id=run_id).status
+
+
+@burnqed_task(name="burnqed.reap_stale_runs", queue="default")
+def reap_stale_runs() -> list[int]:
+    """Periodic (celery beat): fail running runs whose workers stopped reporting."""
+    from django.conf import settings
+
+    from .services import reap_stale_runs as reap
+
+    return reap(silence_s=settings.BURNQED_RUN_STALE_S)

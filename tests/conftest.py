@@ -75,7 +75,9 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         if process.poll() is not None:
             pytest.fail(f"celery worker exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         replies = app.control.ping(timeout=0.5) or []
-        if any(hostname.split("@")[0] in name for reply in replies for name in reply):
+        names = [name for reply in replies for name in reply if hostname.split("@")[0] in name]
+        if names:
+            process.hostname = names[0]
             break
     else:
         process.kill()

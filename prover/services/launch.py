@@ -76,17 +76,18 @@ def launch_run(*, user, config: Mapping[str, Any], name: str = "", cloned_from: 
                                            "wall_ms", "lean_ms", "generate_ms", "ebm_ms", "stats"),
             [(run.pk, tid, "pending", "", "", "", "[]", 0, 0, 0, 0, 0, 0, 0, 0, "{}") for tid in theorem_ids],
         )
-        transaction.on_commit(lambda: _dispatch(run.pk, theorem_ids, normalised["chunk_size"]))
+        transaction.on_commit(lambda: _dispatch(run, theorem_ids, normalised["chunk_size"]))
     return run
 
 
-def _dispatch(run_id: int, theorem_ids: list[int], chunk_size: int) -> None:
+def _dispatch(run: Run, theorem_ids: list[int], chunk_size: int) -> None:
     from celery import chord
 
     from ..tasks import finish_run, run_chunk
 
+    key = run.key.hex
     chunks = [theorem_ids[i : i + chunk_size] for i in range(0, len(theorem_ids), chunk_size)]
-    chord(run_chunk.si(run_id, number, ids) for number, ids in enumerate(chunks))(finish_run.si(run_id))
+    chord(run_chunk.si(run.pk, key, number, ids) for number, ids in enumerate(chunks))(finish_run.si(run.pk, key))
 
 
 def clone_config(run: Run) -> dict[str, Any]:
@@ -164,3 +165,33 @@ def _recount(run: Run) -> None:
         theorems_done=totals["done"], theorems_proved=totals["proved"], nodes_expanded=totals["nodes"] or 0,
         tokens=totals["tokens"] or 0, lean_ms=totals["lean"] or 0, generate_ms=totals["gen"] or 0, ebm_ms=totals["ebm"] or 0,
     )
+
+
+def reap_stale_runs(*, silence_s: float) -> list[int]:
+    """Fail the running runs no worker has reported on for `silence_s` seconds: their worker died.
+
+    Workers beat every few seconds while they search (RunRecorder), so silence means nobody is working on the
+    run; it must not stay `running` forever. Returns the ids of the runs it failed.
+    """
+    from datetime import timedelta
+
+    from django.db.models import Q
+
+    cutoff = timezone.now() - timedelta(seconds=silence_s)
+    stale = Run.objects.filter(status=RunStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
+    failed = []
+    for run in stale:
+        try:
+            transition_run(run=run, to=RunStatus.FAILED, only_from=RunStatus.RUNNING,
+                           error=f"no worker reported for {silence_s:.0f} s: its worker died or lost the database")
+        except InvalidTransition:
+            continue
+        TheoremResult.objects.filter(run=run, status__in=["pending", "running"]).update(
+            status="error", failure_reason="error", error="the worker searching it died", finished_at=timezone.now())
+        _recount(run)
+        from .. import live
+
+        live.send_frame(live.RunChannel.of(run), "run", {"status": RunStatus.FAILED, "error": run.error})
+        failed.append(run.pk)
+    return failed

@@ -1,8 +1,7 @@
-"""Batched autoregressive generation with per-row sampling parameters, stop strings and SGLang-style log-probs.
+"""Sampling for batched generation: per-row parameters, stop conditions and SGLang-style log-probs.
 
-One call decodes a batch of rows (prompt token ids + sampling parameters each) with a shared KV cache:
-prompts are left-padded so every row's next token sits in the last column, position ids skip the padding,
-and rows that finish are dropped from the cache so the rest decode at a smaller batch.
+The decoding itself (KV cache, left padding, rows joining and leaving) is `decode_batch.DecodeBatch`;
+`generate_rows` here decodes one fixed set of rows with it.
 
 Log-probs (what SGLang's `meta_info.output_token_logprobs[i][0]` holds, checked against SGLang's
 `layers/sampler.py` and PRs #2664, #5961, #8375):
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from prover.serving.model_loading import LoadedModel, pad_token_id
+from prover.serving.model_loading import LoadedModel
 
 LOGPROB_MODES = ("scaled", "original")
 
@@ -154,7 +153,7 @@ def special_stop_ids(tokenizer, stops: tuple[str, ...]) -> dict[int, str]:
     return {int(tokenizer.convert_tokens_to_ids(s)): s for s in stops if s in special}
 
 
-def _first_stop_string(text: str, stops: tuple[str, ...]) -> tuple[int, str] | None:
+def first_stop_string(text: str, stops: tuple[str, ...]) -> tuple[int, str] | None:
     hits = [(text.find(s), s) for s in stops if s and s in text]
     return min(hits) if hits else None
 
@@ -168,107 +167,19 @@ def generate_rows(
     generator: torch.Generator | None = None,
     forward_hook: Callable[[int], None] | None = None,
 ) -> list[Completion]:
-    """Decode all rows together and return one Completion per row, in order.
+    """Decode all rows together (one prefill, then one forward per step) and return their completions in order.
 
-    `model_lock` is held for each forward step only, so other users of the model (the encoder) interleave
-    with a long generation instead of waiting for all of it. `forward_hook(batch_rows)` runs before each
-    forward (counters, fault injection).
+    `model_lock` is held for each forward only, so other users of the model (the encoder) interleave with a
+    long generation. `forward_hook(batch_rows)` runs before each forward (counters, fault injection).
     """
+    from prover.serving.decode_batch import DecodeBatch
+
     if logprob_mode not in LOGPROB_MODES:
         raise ValueError(f"logprob_mode must be one of {LOGPROB_MODES}, not {logprob_mode!r}")
-    lock = model_lock or threading.Lock()
-    model = loaded.model
-    device = loaded.device
-    tokenizer = loaded.tokenizer
-    pad_id = pad_token_id(tokenizer)
-    eos_ids = eos_token_ids(loaded)
-
-    width = max(len(r.prompt_ids) for r in rows)
-    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, row in enumerate(rows):
-        input_ids[i, width - len(row.prompt_ids) :] = torch.tensor(row.prompt_ids, dtype=torch.long)
-        attention_mask[i, width - len(row.prompt_ids) :] = 1
-    input_ids, attention_mask = input_ids.to(device), attention_mask.to(device)
-    position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-
-    from transformers import DynamicCache
-
-    cache = DynamicCache(config=loaded.causal_lm().config)
-    outputs: list[list[int]] = [[] for _ in rows]
-    logprobs: list[list[float]] = [[] for _ in rows]
-    finish: list[dict | None] = [None] * len(rows)
-    stop_cut: list[int | None] = [None] * len(rows)
-    alive = list(range(len(rows)))  # row indices still decoding, in cache order
-    special_stops = [special_stop_ids(tokenizer, row.params.stop) if row.params.stop else {} for row in rows]
-
-    step_ids, step_positions = input_ids, position_ids
-    while alive:
-        if forward_hook is not None:
-            forward_hook(len(alive))
-        with lock, torch.inference_mode():
-            logits = model(
-                input_ids=step_ids,
-                attention_mask=attention_mask,
-                position_ids=step_positions,
-                cache=cache,
-                use_cache=True,
-                logits_to_keep=1,
-            ).logits[:, -1, :].float()
-        params = [rows[i].params for i in alive]
-        chosen, chosen_logprobs = choose_next_tokens(logits, params, logprob_mode, generator)
-        chosen_list, logprob_list = chosen.tolist(), chosen_logprobs.tolist()
-
-        still_alive: list[int] = []
-        keep: list[int] = []
-        for slot, row_index in enumerate(alive):
-            token, params_row = chosen_list[slot], rows[row_index].params
-            outputs[row_index].append(token)
-            logprobs[row_index].append(logprob_list[slot])
-            if token in special_stops[row_index]:
-                finish[row_index] = {"type": "stop", "matched": special_stops[row_index][token]}
-            elif (token in eos_ids and not params_row.ignore_eos) or token in params_row.stop_token_ids:
-                finish[row_index] = {"type": "stop", "matched": token}
-            elif params_row.stop:
-                text = tokenizer.decode(outputs[row_index], skip_special_tokens=True)
-                hit = _first_stop_string(text, params_row.stop)
-                if hit is not None:
-                    stop_cut[row_index] = hit[0]
-                    finish[row_index] = {"type": "stop", "matched": hit[1]}
-            if finish[row_index] is None and len(outputs[row_index]) >= params_row.max_new_tokens:
-                finish[row_index] = {"type": "length", "length": params_row.max_new_tokens}
-            if finish[row_index] is None:
-                still_alive.append(row_index)
-                keep.append(slot)
-        if not still_alive:
-            break
-        if len(keep) < len(alive):
-            keep_index = torch.tensor(keep, device=device)
-            cache.batch_select_indices(keep_index)
-            attention_mask = attention_mask[keep_index]
-            step_positions = step_positions[keep_index]
-            chosen = chosen[keep_index]
-        alive = still_alive
-        attention_mask = torch.cat(
-            [attention_mask, torch.ones((len(alive), 1), dtype=attention_mask.dtype, device=device)], dim=1
-        )
-        step_positions = step_positions[:, -1:] + 1
-        step_ids = chosen.unsqueeze(1)
-
-    completions = []
-    for i, row in enumerate(rows):
-        text = tokenizer.decode(outputs[i], skip_special_tokens=True)
-        untruncated = None
-        if stop_cut[i] is not None:
-            untruncated, text = text, text[: stop_cut[i]]
-        completions.append(
-            Completion(
-                text=text,
-                output_ids=outputs[i],
-                logprobs=logprobs[i],
-                finish_reason=finish[i] or {"type": "length", "length": row.params.max_new_tokens},
-                prompt_tokens=len(row.prompt_ids),
-                untruncated_text=untruncated,
-            )
-        )
-    return completions
+    batch = DecodeBatch(
+        loaded, logprob_mode=logprob_mode, model_lock=model_lock, generator=generator, forward_hook=forward_hook
+    )
+    done = dict(batch.admit(list(enumerate(rows))))
+    while len(batch):
+        done.update(batch.step())
+    return [done[i] for i in range(len(rows))]

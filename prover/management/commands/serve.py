@@ -23,8 +23,10 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("BURNQED_PORT", "8000")))
         parser.add_argument("--no-worker", action="store_true", help="start no Celery worker here")
         parser.add_argument("--check", action="store_true", help="start everything, check it answers, then stop")
+        parser.add_argument("--no-demo", action="store_true",
+                            help="start no local policy server and launch no demo eval")
 
-    def handle(self, *args, host: str, port: int, no_worker: bool, check: bool, **options):
+    def handle(self, *args, host: str, port: int, no_worker: bool, check: bool, no_demo: bool, **options):
         children: list[subprocess.Popen] = []
         redis_process = embedded_redis.ensure_running_for_settings()
         if redis_process:
@@ -41,10 +43,18 @@ class Command(BaseCommand):
                 subprocess.Popen([sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "burnqed_web.asgi:application"])
             )
             url = f"http://{host}:{port}/"
-            self._wait_for(url, children)
+            self._wait_for(url + "accounts/login/", children)
             self.stdout.write(self.style.SUCCESS(f"\nburn-qed web is up: {url}  (log in as demo / {password})\n"))
             if check:
                 return
+            if not no_demo:
+                policy = self._start_policy_server()
+                if policy is not None:
+                    children.append(policy)
+                self._wait_for(settings.BURNQED_POLICY_URL.rstrip("/") + "/health", children, timeout_s=600)
+                run = self._launch_demo()
+                self.stdout.write(self.style.SUCCESS(f"demo eval launched: {url}runs/{run.pk}/  ({run.theorems_total} "
+                                                     f"theorems, best-first, SmolLM2 + minilean)\n"))
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
@@ -63,6 +73,33 @@ class Command(BaseCommand):
                     child.kill()
                     child.wait()
 
+    def _start_policy_server(self) -> subprocess.Popen | None:
+        """The local SGLang-compatible server over the embedded SmolLM2, unless a policy server already answers."""
+        import urllib.error
+        import urllib.request
+        from urllib.parse import urlparse
+
+        health = settings.BURNQED_POLICY_URL.rstrip("/") + "/health"
+        try:
+            urllib.request.urlopen(health, timeout=2)
+            self.stdout.write(f"policy server already answering at {settings.BURNQED_POLICY_URL}")
+            return None
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        target = urlparse(settings.BURNQED_POLICY_URL)
+        self.stdout.write("starting the local policy server (SmolLM2-135M; the first start converts the model, ~1 min)")
+        return subprocess.Popen([sys.executable, "-m", "prover.serving", "--host", target.hostname or "127.0.0.1",
+                                 "--port", str(target.port or 30000)])
+
+    def _launch_demo(self):
+        from django.contrib.auth import get_user_model
+
+        from ...demo import DEMO_CONFIG
+        from ...services import launch_run
+
+        user = get_user_model().objects.get(username="demo")
+        return launch_run(user=user, config=DEMO_CONFIG, name="demo: easy miniF2F-valid problems")
+
     def _demo_password(self) -> str:
         password = os.environ.get("BURNQED_DEMO_PASSWORD", "")
         if password:
@@ -77,12 +114,15 @@ class Command(BaseCommand):
         concurrency = os.environ.get("BURNQED_WORKER_CONCURRENCY", "1")
         return subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "burnqed_web", "worker", "-Q", "gpu,cpu,default",
+                # -B: this worker also runs the periodic reaper of runs whose worker died.
+                sys.executable, "-m", "celery", "-A", "burnqed_web", "worker", "-B", "-Q", "gpu,cpu,default",
                 "--concurrency", concurrency, "--loglevel", "INFO", "--hostname", f"embedded@{os.uname().nodename}",
+                "--schedule", str(settings.VAR_DIR / "celerybeat-schedule"),
             ]
         )
 
     def _wait_for(self, url: str, children: list[subprocess.Popen], timeout_s: float = 60) -> None:
+        """Wait until `url` answers 200, failing early if a child process dies."""
         import urllib.error
         import urllib.request
 
@@ -91,8 +131,8 @@ class Command(BaseCommand):
             if any(child.poll() is not None for child in children):
                 raise SystemExit("a component exited during start-up; see the log above")
             try:
-                urllib.request.urlopen(url + "accounts/login/", timeout=2)
+                urllib.request.urlopen(url, timeout=2)
                 return
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.3)
-        raise SystemExit(f"the web server did not answer on {url} within {timeout_s:.0f} s")
+        raise SystemExit(f"{url} did not answer within {timeout_s:.0f} s")
