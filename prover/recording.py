@@ -22,7 +22,7 @@ from prover.engine.events import SearchEvent
 
 from .bulk import insert_rows
 from .live import RunChannel, send_frame
-from .models import ProofNode, Run, TheoremResult
+from .models import ProofNode, Run, RunMetric, TheoremResult
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class RunRecorder:
 
     def _flush(self, events: list[SearchEvent]) -> None:
         now = timezone.now()
-        rows, merges, expansions, energies, statuses, finished = [], [], [], [], [], []
+        rows, merges, expansions, energies, statuses, finished, metrics = [], [], [], [], [], [], []
         payload = []
         versions: dict = {}
         for event in events:
@@ -125,11 +125,15 @@ class RunRecorder:
                 statuses.extend((c["status"], self.run_id, theorem_id, c["node_id"]) for c in data["changes"])
             elif kind == "theorem_finished":
                 finished.append((theorem_id, data))
+            elif kind == "metric" and data["value"] is not None:
+                metrics.append((self.run_id, f"{event.theorem_name}/{event.name}", event.step, data["value"], now))
         table = ProofNode._meta.db_table
         where = "WHERE run_id = %s AND theorem_id = %s AND node_id = %s"
         with transaction.atomic():
             if rows:
                 insert_rows(table, NODE_COLUMNS, rows)
+            if metrics:
+                insert_rows(RunMetric._meta.db_table, ("run_id", "name", "step", "value", "recorded_at"), metrics)
             with connection.cursor() as cursor:
                 for sql, params in (
                     (f"UPDATE {table} SET merged_count = merged_count + 1 {where}", merges),
