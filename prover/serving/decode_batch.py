@@ -73,6 +73,10 @@ class DecodeBatch:
     def __len__(self) -> int:
         return len(self._states)
 
+    def keys(self) -> list[Hashable]:
+        """Keys of the rows still decoding."""
+        return [state.key for state in self._states]
+
     def can_join_running(self) -> bool:
         """Whether rows may join while others decode (plain per-layer KV tensors can be merged)."""
         from transformers.cache_utils import DynamicLayer

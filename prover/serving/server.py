@@ -1,12 +1,14 @@
 """The HTTP server: SGLang-compatible /generate, the encode server's /encode, /health and /model_info.
 
-Both endpoints share one backbone. Concurrent requests to an endpoint are coalesced (short linger) into
-one batch that runs in that endpoint's worker thread; a single model lock, held per forward pass,
-serialises the two threads' use of the model so a long generation and an encode interleave.
+Both endpoints share one backbone, each driven by its own worker thread: /generate by continuous batching
+(requests join the running decode between steps), /encode by coalescing concurrent requests (short linger)
+into sub-batches. A single model lock, held per forward pass, serialises the two threads' use of the
+model, so a long generation and an encode interleave.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -19,8 +21,10 @@ import torch
 from aiohttp import web
 
 from prover.serving.coalescing import CoalescingBatcher
+from prover.serving.continuous_generation import ContinuousGenerator
+from prover.serving.decode_batch import DecodeBatch
 from prover.serving.encoding import EmbeddingError, encode_with_halving, tokenize_for_encoding
-from prover.serving.generation import Completion, Row, generate_rows
+from prover.serving.generation import Completion, Row
 from prover.serving.model_loading import LoadedModel
 from prover.serving.request_bodies import BadRequest, parse_encode_body, parse_generate_body
 
@@ -96,15 +100,18 @@ class InferenceServer:
         self.oom_above = _fault_oom_limit(FAULT_ENCODE_OOM_ABOVE_ENV)
         self.generate_oom_above = _fault_oom_limit(FAULT_GENERATE_OOM_ABOVE_ENV)
         self.encode_max_length = min(options.encode_max_length, loaded.context_length)
-        self.generate_batcher: CoalescingBatcher[Row, Completion] = CoalescingBatcher(
-            self._generate_work,
-            linger_s=options.generate_linger_ms / 1000,
-            max_items=options.generate_max_batch_rows,
-            name="generate",
-            on_batch=lambda requests, rows: (
-                self.counters.add("generate_batches"),
-                self.counters.add("generate_rows", rows),
+        self.generator_worker = ContinuousGenerator(
+            lambda: DecodeBatch(
+                loaded,
+                logprob_mode=options.logprob_mode,
+                model_lock=self.model_lock,
+                generator=self.generator,
+                forward_hook=self._generate_forward_hook,
             ),
+            max_rows=options.generate_max_batch_rows,
+            linger_s=options.generate_linger_ms / 1000,
+            on_admit=lambda rows: (self.counters.add("generate_batches"), self.counters.add("generate_rows", rows)),
+            on_oom=lambda rows: self.counters.add("generate_oom_halvings"),
         )
         self.encode_batcher: CoalescingBatcher[list[int], torch.Tensor] = CoalescingBatcher(
             self._encode_work,
@@ -118,34 +125,6 @@ class InferenceServer:
         )
 
     # --- work functions, run in the batchers' threads -------------------------------------------------
-
-    def _generate_work(self, rows: list[Row]) -> list[Completion]:
-        completions: list[Completion] = []
-        step = self.options.generate_max_batch_rows
-        for start in range(0, len(rows), step):  # one oversized request still decodes in bounded batches
-            completions.extend(self._generate_halving_on_oom(rows[start : start + step]))
-        self.counters.add("generate_output_tokens", sum(len(c.output_ids) for c in completions))
-        return completions
-
-    def _generate_halving_on_oom(self, rows: list[Row]) -> list[Completion]:
-        """Decode `rows`; after an out-of-memory error decode each half separately (re-raised at one row)."""
-        try:
-            return generate_rows(
-                self.loaded,
-                rows,
-                logprob_mode=self.options.logprob_mode,
-                model_lock=self.model_lock,
-                generator=self.generator,
-                forward_hook=self._generate_forward_hook,
-            )
-        except torch.OutOfMemoryError:
-            if self.loaded.device.startswith("cuda"):
-                torch.cuda.empty_cache()
-            if len(rows) == 1:
-                raise
-            self.counters.add("generate_oom_halvings")
-            half = (len(rows) + 1) // 2
-            return self._generate_halving_on_oom(rows[:half]) + self._generate_halving_on_oom(rows[half:])
 
     def _generate_forward_hook(self, batch_rows: int) -> None:
         if self.generate_oom_above is not None and batch_rows > self.generate_oom_above:
@@ -226,9 +205,10 @@ class InferenceServer:
             return _error(400, str(error), error.field)
         self.counters.add("generate_requests")
         try:
-            completions = await self.generate_batcher.submit(rows)
+            completions = await self.generator_worker.submit(rows)
         except torch.OutOfMemoryError as error:
             return _error(503, f"out of memory while generating: {error}")
+        self.counters.add("generate_output_tokens", sum(len(c.output_ids) for c in completions))
         items = [self._completion_json(c, body.return_logprob, body.return_text_in_logprobs) for c in completions]
         if not body.is_batch and len(items) == 1:
             return web.json_response(items[0])
@@ -299,11 +279,11 @@ class InferenceServer:
         return app
 
     async def _start_batchers(self, app: web.Application) -> None:
-        self.generate_batcher.start()
+        self.generator_worker.start()
         self.encode_batcher.start()
 
     async def _stop_batchers(self, app: web.Application) -> None:
-        await self.generate_batcher.stop()
+        await asyncio.get_running_loop().run_in_executor(None, self.generator_worker.stop)
         await self.encode_batcher.stop()
 
 

@@ -202,3 +202,28 @@ async def test_the_server_answers_health_while_a_long_generation_runs(server):
         reply = await generation
     assert reply.status_code == 200
     assert {item["meta_info"]["completion_tokens"] for item in reply.json()} == {900}
+
+
+async def test_a_short_request_joins_a_running_long_generation_and_returns_first(server, client):
+    import asyncio
+
+    import httpx
+
+    short_body = {"text": OTHER_PROMPT, "sampling_params": {"max_new_tokens": 3, "temperature": 0}, "return_logprob": True}
+    alone = client.post("/generate", json=short_body).json()
+    long_body = {"text": [PROMPT] * 4, "sampling_params": {"max_new_tokens": 800, "ignore_eos": True}}
+    before = server.stats()
+    async with httpx.AsyncClient(base_url=server.url, timeout=300) as http:
+        long_task = asyncio.create_task(http.post("/generate", json=long_body))
+        while server.stats()["generate_forward_passes"] == before["generate_forward_passes"]:
+            await asyncio.sleep(0.01)
+        short = await http.post("/generate", json=short_body)
+        assert not long_task.done(), "the long generation finished before the short request was answered"
+        long_reply = await long_task
+    assert short.json()["text"] == alone["text"]
+    got = torch.tensor([lp for lp, _, _ in short.json()["meta_info"]["output_token_logprobs"]])
+    want = torch.tensor([lp for lp, _, _ in alone["meta_info"]["output_token_logprobs"]])
+    assert torch.allclose(got, want, atol=1e-4)
+    assert long_reply.status_code == 200
+    after = server.stats()
+    assert after["generate_batches"] - before["generate_batches"] == 2  # the long rows, then the short row joining them
