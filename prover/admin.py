@@ -6,12 +6,9 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from training.data.errors import DataFileError
-from training.data.formats import guess_format
-
 from .forms import DatasetImportForm
 from .models import Dataset, KnownProof, ProofNode, Run, Theorem, TheoremResult
-from .services import ServiceError, import_dataset
+from .services import ServiceError, import_upload
 
 
 @admin.register(Dataset)
@@ -37,20 +34,8 @@ class DatasetAdmin(admin.ModelAdmin):
             return redirect("admin:prover_dataset_changelist")
         form = DatasetImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            upload = data["file"]
             try:
-                text = upload.read().decode("utf-8")
-                file_format = data["format"] if data["format"] != "auto" else guess_format(upload.name, text)
-                summary = import_dataset(
-                    name=data["name"], text=text, format=file_format, path=upload.name, source=data["source"],
-                    licence=data["licence"], lean_version=data["lean_version"],
-                    mathlib_version=data["mathlib_version"], notes=data["notes"], user=request.user,
-                )
-            except UnicodeDecodeError as exc:
-                form.add_error("file", f"{upload.name}: not UTF-8 text (byte {exc.start})")
-            except DataFileError as exc:
-                form.add_error("file", str(exc))
+                summary = import_upload(user=request.user, upload=form.cleaned_data.pop("file"), **form.cleaned_data)
             except ServiceError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:

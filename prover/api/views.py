@@ -7,12 +7,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from training.data.errors import DataFileError
-from training.data.formats import guess_format
-
 from .. import selectors
 from ..models import Dataset, Run, Theorem, TheoremResult
-from ..services import ServiceError, cancel_run, import_dataset, launch_run
+from ..services import ServiceError, cancel_run, import_upload, launch_run
 from .serializers import (
     DatasetImportResultSerializer,
     DatasetImportSerializer,
@@ -24,14 +21,6 @@ from .serializers import (
     TheoremResultSerializer,
     TheoremSerializer,
 )
-
-
-def read_upload(upload) -> str:
-    """An uploaded data file as text; a file that is not UTF-8 is a clear error, not a crash."""
-    try:
-        return upload.read().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ServiceError(f"{upload.name}: not UTF-8 text (byte {exc.start})", field="file") from None
 
 
 def service_error_response(exc: ServiceError) -> ValidationError:
@@ -51,18 +40,8 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
     def import_file(self, request):
         form = DatasetImportSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        data = form.validated_data
-        upload = data["file"]
         try:
-            text = read_upload(upload)
-            file_format = data["format"] if data["format"] != "auto" else guess_format(upload.name, text)
-            summary = import_dataset(
-                name=data["name"], text=text, format=file_format, path=upload.name, source=data["source"],
-                licence=data["licence"], lean_version=data["lean_version"],
-                mathlib_version=data["mathlib_version"], notes=data["notes"], user=request.user,
-            )
-        except DataFileError as exc:
-            raise ValidationError({"file": [str(exc)]}) from None
+            summary = import_upload(user=request.user, upload=form.validated_data.pop("file"), **form.validated_data)
         except ServiceError as exc:
             raise service_error_response(exc) from None
         dataset = Dataset.objects.annotate(theorem_count=Count("theorems")).get(pk=summary.dataset.pk)

@@ -66,7 +66,7 @@ def check_lean_text(text: str, *, where: str) -> str:
     """
     if not isinstance(text, str):
         raise TypeError(f"{where}: expected a string, got {type(text).__name__}")
-    if text in _ACCEPTED:
+    if text in _ACCEPTED or _plainly_safe(text):
         return text
     _scan(text, where)
     if len(text) <= _CACHE_TEXT_CHARS:
@@ -82,6 +82,22 @@ def check_lean_text(text: str, *, where: str) -> str:
 _ACCEPTED: set[str] = set()
 _CACHE_ENTRIES = 65_536
 _CACHE_TEXT_CHARS = 512
+
+
+def _plainly_safe(text: str) -> bool:
+    """True when `_scan` cannot refuse `text`: none of its triggers occurs even as a substring.
+
+    Substring tests run in C, so the many statements of a dataset import and most tactics skip the
+    identifier scan; anything that merely contains a trigger (`def` in `hdef`) still gets the full scan.
+    """
+    return (
+        0 < len(text) <= MAX_TEXT_CHARS
+        and bool(text.strip())
+        and "#" not in text
+        and "set_option" not in text
+        and not any(word in text for word in FORBIDDEN_WORDS)
+        and _CONTROL.search(text) is None
+    )
 
 
 def _scan(text: str, where: str) -> None:

@@ -4,12 +4,12 @@ Keyword-only, one per action. They validate, write atomically and raise ServiceE
 user can act on.
 """
 
-from .datasets import ImportSummary, import_dataset
+from .datasets import ImportSummary, import_dataset, import_upload
 from .errors import ServiceError
 from .launch import cancel_run, clone_config, finish_run, launch_run, reap_stale_runs  # noqa: E402
 from .runs import InvalidTransition, transition_run
 
 __all__ = [
     "ImportSummary", "InvalidTransition", "ServiceError", "cancel_run", "clone_config", "finish_run",
-    "import_dataset", "launch_run", "reap_stale_runs", "transition_run",
+    "import_dataset", "import_upload", "launch_run", "reap_stale_runs", "transition_run",
 ]

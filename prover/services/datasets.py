@@ -107,3 +107,19 @@ def import_dataset(
         ]
         insert_rows(KnownProof._meta.db_table, PROOF_COLUMNS, proofs)
     return ImportSummary(dataset, len(rows), len(proofs), flagged, parsed.rejected)
+
+
+def import_upload(*, upload, name: str, format: str = "auto", user=None, **fields: str) -> ImportSummary:
+    """An uploaded file (admin form or API) through import_dataset: decoded as UTF-8, its format guessed when
+    "auto". Every problem is a ServiceError on the `file` field unless it is about another field."""
+    from training.data.formats import guess_format
+
+    try:
+        text = upload.read().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ServiceError(f"{upload.name}: not UTF-8 text (byte {exc.start})", field="file") from None
+    try:
+        file_format = format if format != "auto" else guess_format(upload.name, text)
+    except DataFileError as exc:
+        raise ServiceError(str(exc), field="file") from None
+    return import_dataset(name=name, text=text, format=file_format, path=upload.name, user=user, **fields)

@@ -12,8 +12,10 @@ Formats (names used by the admin, the API and `manage.py import_dataset --format
 import json
 from collections.abc import Callable, Iterator
 
+from prover.lean.errors import UnsafeInputError
+from prover.lean.safety import check_statement
+
 from .errors import DataFileError
-from .lean_commands import find_lean_command
 from .records import KnownProofRecord, ParsedFile, TheoremRecord
 from .sorry_filter import escape_hatch
 from .statements import closed_statement_at, normalise_whitespace
@@ -76,14 +78,15 @@ def _checked_statement(statement: str, name: str, line: int, path: str) -> str:
     statement = normalise_whitespace(statement)
     if not statement:
         raise DataFileError(f'theorem "{name}" has an empty statement', line=line, path=path)
-    command = find_lean_command(statement)
-    if command:
+    try:
+        check_statement(statement, name=name)  # the very check the Lean pool applies before goal.start
+    except UnsafeInputError as exc:
         raise DataFileError(
-            f'theorem "{name}": the statement contains the Lean command `{command}`; statements must be '
+            f'theorem "{name}": the statement contains `{exc.token}` ({exc.reason}); statements must be '
             "expressions, never commands",
             line=line,
             path=path,
-        )
+        ) from None
     return statement
 
 

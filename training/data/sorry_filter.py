@@ -1,11 +1,12 @@
-"""The sorry filter: a proof that leans on `sorry`, `admit` or `cheat` proves nothing and poisons training data.
-
-Whole words only (`sorry_lemma` or `admits` are fine), and Lean comments do not count.
-"""
+"""The sorry filter for data files: a proof that leans on `sorry`, `admit` or `cheat` proves nothing and
+poisons training data. The words are the policy's banned words (one definition for search and data); here
+Lean comments do not count, since released proofs often say "-- no sorry needed"."""
 
 import re
 
-_ESCAPE_HATCH = re.compile(r"(?<![\w.'])(sorry|admit|cheat)(?![\w'])")
+from prover.policy.banned_words import BANNED_WORDS
+
+_ESCAPE_HATCH = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(BANNED_WORDS) + r")(?![A-Za-z0-9_])")
 _LINE_COMMENT = re.compile(r"--[^\n]*")
 _BLOCK_COMMENT = re.compile(r"/-.*?-/", re.DOTALL)
 
