@@ -11,6 +11,7 @@ urlpatterns = [
     path("runs/<int:run_id>/cancel/", views.run_cancel, name="page-run-cancel"),
     path("theorems/<int:theorem_id>/", views.theorem_detail, name="page-theorem"),
     path("compare/", views.compare, name="page-compare"),
+    path("queues/", views.queues_fragment, name="page-queues"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include("prover.api.urls")),

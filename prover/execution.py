@@ -102,13 +102,25 @@ async def _search(channel: live.RunChannel, path: Path, config: dict, search_con
             allow_mismatch=config["allow_lean_version_mismatch"],
         )
         recorder.note_versions({"lean": versions.as_dict()})
+        reporter = asyncio.create_task(_report_pool(backends.verifier.pool, recorder))
         path.parent.mkdir(parents=True, exist_ok=True)
         with TrajectoryWriter(path) as writer:
             results = await search_theorems(
                 theorems, config=search_config, backends=backends, concurrency=config["concurrency"],
                 writer=writer, on_event=recorder, cancel=CancelPoll(channel), keep_trees=False,
             )
+        reporter.cancel()
     return len(results)
+
+
+async def _report_pool(pool, recorder: RunRecorder, every_s: float = 2.0) -> None:
+    """The Lean pool's health (busy workers, restarts, timeouts, queue waits) for the run page, every few seconds."""
+    import socket
+
+    host = socket.gethostname()
+    while True:
+        recorder.note_pool({"worker": host, **pool.stats().as_dict()})
+        await asyncio.sleep(every_s)
 
 
 def run_chunk_safely(run_id: int, run_key: str, chunk: int, theorem_ids: list[int]) -> dict:

@@ -58,6 +58,10 @@ class RunRecorder:
         """Versions a backend reported once it started (e.g. the Lean pool's), merged into the run's."""
         self._queue.put(("versions", versions))
 
+    def note_pool(self, stats: dict) -> None:
+        """The Lean pool's counters, forwarded live (not stored: the run page shows the latest)."""
+        self._queue.put(("pool", stats))
+
     def close(self) -> None:
         """Flush everything queued so far and stop the thread; raises if a write failed."""
         self._queue.put(_STOP)
@@ -101,7 +105,10 @@ class RunRecorder:
         versions: dict = {}
         for event in events:
             if isinstance(event, tuple):
-                versions.update(event[1])
+                if event[0] == "versions":
+                    versions.update(event[1])
+                else:
+                    payload.append({"type": "pool_stats", **event[1]})
                 continue
             theorem_id = self.theorem_ids[event.theorem_name]
             data = event.to_dict()

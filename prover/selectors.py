@@ -56,3 +56,12 @@ def theorem_history(theorem: Theorem) -> dict:
     proved = [a for a in attempts if a.status == TheoremResult.Status.PROVED]
     shortest = min(proved, key=lambda a: (len(a.proof_tactics) or len(a.proof.splitlines()), a.tokens), default=None)
     return {"attempts": attempts, "first_proof": proved[0] if proved else None, "shortest": shortest}
+
+
+def queue_lengths() -> dict[str, int]:
+    """Messages waiting in each declared Celery queue (the Redis broker keeps a queue as a list of its name)."""
+    from burnqed_web.celery import QUEUES
+    from prover.live import _redis
+
+    client = _redis()
+    return {queue: int(client.llen(queue)) for queue in QUEUES}

@@ -98,3 +98,14 @@ def compare(request):
             raise Http404("no such run") from None
         comparison = compare_runs(run_a, run_b)
     return render(request, "prover/compare.html", {"runs": runs, "comparison": comparison, "a": a_id, "b": b_id})
+
+
+@viewer_required
+def queues_fragment(request):
+    """Tasks waiting in each Celery queue, as a small HTML fragment the run page polls (htmx)."""
+    from django.http import HttpResponse
+    from django.utils.html import format_html_join
+
+    from .selectors import queue_lengths
+
+    return HttpResponse(format_html_join(" · ", "{}: {}", queue_lengths().items()))

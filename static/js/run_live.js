@@ -122,6 +122,7 @@
     let finished = false;
     for (const event of frame.payload.events || []) {
       if (event.type === "node_expanded") expansions.push(performance.now());
+      if (event.type === "pool_stats") { showPool(event); continue; }
       if (event.type === "theorem_finished") { updateRow(event.theorem_id, event.result); finished = true; }
       else if (event.type === "search_started") {
         const row = document.querySelector(`tr[data-theorem-id="${event.theorem_id}"] .status`);
@@ -130,6 +131,16 @@
       if (selected !== null && String(event.theorem_id) === selected) tree.applyEvent(event);
     }
     if (finished) refreshRun();
+  }
+
+  const pools = new Map();   // worker host -> its pool's latest counters
+  function showPool(stats) {
+    pools.set(stats.worker, stats);
+    const all = [...pools.values()];
+    const sum = key => all.reduce((n, p) => n + (typeof p[key] === "number" ? p[key] : 0), 0);
+    const restarts = all.reduce((n, p) => n + Object.values(p.restarts || {}).reduce((a, b) => a + b, 0), 0);
+    const wait = Math.max(0, ...all.map(p => p.queue_wait_max_s || 0));
+    setText("c-pool", `${sum("busy_workers")}/${sum("workers")} busy · ${restarts} · ${sum("timeouts")} · ${wait.toFixed(1)} s`);
   }
 
   function connect() {

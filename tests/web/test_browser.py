@@ -72,7 +72,8 @@ def easy_dataset_and_researcher(transactional_db):
 
 
 def test_launch_watch_open_proof_and_cancel(easy_dataset_and_researcher, web_server, browser):
-    policy, policy_url = start_policy("intros", "linarith", delay=0.3)
+    # Slow enough (0.6 s per policy call) that the run is still going when the page connects.
+    policy, policy_url = start_policy("intros", "linarith", delay=0.6)
     slow, slow_url = start_policy("nlinarith", delay=1.0)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:

@@ -154,3 +154,11 @@ def test_query_counts_do_not_grow_with_runs_or_nodes(client, viewer, dataset):
              count_queries(api, f"/api/runs/{run.pk}/tree/?theorem={theorem.pk}&depth=50"),
              count_queries(api, "/api/runs/"))
     assert small == large
+
+
+def test_queue_fragment_counts_waiting_tasks(client, viewer):
+    from burnqed_web.celery import app
+
+    app.control.purge()
+    client.force_login(viewer)
+    assert client.get("/queues/").content.decode() == "gpu: 0 · cpu: 0 · default: 0"
