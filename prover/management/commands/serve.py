@@ -28,6 +28,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, no_worker: bool, check: bool, no_demo: bool, **options):
         children: list[subprocess.Popen] = []
+        # SIGTERM (e.g. `kill`) must run the cleanup below too, or the worker and servers outlive us.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         redis_process = embedded_redis.ensure_running_for_settings()
         if redis_process:
             children.append(redis_process)
@@ -55,7 +57,6 @@ class Command(BaseCommand):
                 run = self._launch_demo()
                 self.stdout.write(self.style.SUCCESS(f"demo eval launched: {url}runs/{run.pk}/  ({run.theorems_total} "
                                                      f"theorems, best-first, SmolLM2 + minilean)\n"))
-            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
             failed = next(child for child in children if child.poll() is not None)
