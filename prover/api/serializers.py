@@ -95,3 +95,16 @@ class RunMetricSerializer(serializers.Serializer):
     name = serializers.CharField()
     step = serializers.IntegerField()
     value = serializers.FloatField()
+
+
+class RunComparisonSerializer(serializers.Serializer):
+    a = serializers.IntegerField()
+    b = serializers.IntegerField()
+    only_a = serializers.ListField(child=serializers.CharField(), help_text="theorems proved by a and not b")
+    only_b = serializers.ListField(child=serializers.CharField())
+    both = serializers.ListField(child=serializers.CharField())
+    equal_tokens = serializers.IntegerField(help_text="the per-theorem token budget both runs had")
+    equal_nodes = serializers.IntegerField()
+    rate_at_equal_tokens = serializers.ListField(child=serializers.FloatField(), help_text="[a, b]")
+    rate_at_equal_nodes = serializers.ListField(child=serializers.FloatField())
+    curves = serializers.DictField(help_text="tokens/nodes -> [{x, y, name}] step curves, one per run")

@@ -8,6 +8,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from .. import selectors
+from ..comparison import compare_runs
 from ..models import Dataset, Run, Theorem, TheoremResult
 from ..services import ServiceError, cancel_run, import_upload, launch_run
 from .serializers import (
@@ -15,6 +16,7 @@ from .serializers import (
     DatasetImportSerializer,
     DatasetSerializer,
     ProofNodeSerializer,
+    RunComparisonSerializer,
     RunLaunchSerializer,
     RunMetricSerializer,
     RunSerializer,
@@ -150,6 +152,30 @@ class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         nodes = selectors.subtree(run.pk, theorem_id, parent=parent, depth=depth)
         page = self.paginate_queryset(nodes)
         return self.get_paginated_response(ProofNodeSerializer(page, many=True).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("a", OpenApiTypes.INT, required=True), OpenApiParameter("b", OpenApiTypes.INT, required=True)],
+        responses={200: RunComparisonSerializer},
+        description="Two runs side by side: proved by one and not the other, rates at equal tokens and nodes per "
+                    "theorem, and the solved-vs-compute curves (what the compare page shows).",
+    )
+    @action(detail=False, methods=["get"])
+    def compare(self, request):
+        try:
+            run_a = self.get_queryset().get(pk=int(request.query_params["a"]))
+            run_b = self.get_queryset().get(pk=int(request.query_params["b"]))
+        except (KeyError, ValueError):
+            raise ValidationError({"a": ["a and b must be run ids"]}) from None
+        except Run.DoesNotExist:
+            raise ValidationError({"a": ["no such run"]}) from None
+        comparison = compare_runs(run_a, run_b)
+        rates = comparison.rates()
+        return Response({
+            "a": run_a.pk, "b": run_b.pk, "only_a": comparison.only_a, "only_b": comparison.only_b,
+            "both": comparison.both, "equal_tokens": comparison.equal_tokens, "equal_nodes": comparison.equal_nodes,
+            "rate_at_equal_tokens": list(rates["tokens"]), "rate_at_equal_nodes": list(rates["nodes"]),
+            "curves": comparison.plot_data(),
+        })
 
     @extend_schema(responses={200: RunMetricSerializer(many=True)},
                    description="The run's metric series (name, step, value), e.g. nodes and tokens over time.")

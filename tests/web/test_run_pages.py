@@ -127,6 +127,12 @@ def test_compare_page_lists_differences_and_rates_at_equal_compute(client, viewe
     assert "t1" in only_a and "t5" in only_a and "t2" not in only_a
     assert "t2" in only_b and "t0" not in only_b
     assert "plotly/plotly.min.js" in page and 'id="plot-data"' in page
+    api = APIClient()
+    api.force_authenticate(viewer)
+    body = api.get("/api/runs/compare/", {"a": a.pk, "b": b.pk}).json()
+    assert body["only_a"] == ["t1", "t5"] and body["only_b"] == ["t2"] and body["both"] == ["t0"]
+    # Equal compute: at most 60 tokens per theorem (a's largest spend; b's is 6,000): a keeps its 3 proofs, b none.
+    assert body["equal_tokens"] == 60 and body["rate_at_equal_tokens"] == [3 / 6, 0.0]
     assert client.get("/static/plotly/plotly.min.js").status_code == 200
 
 
