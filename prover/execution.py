@@ -57,7 +57,9 @@ class CancelPoll:
 
 def run_chunk(run_id: int, chunk: int, theorem_ids: list[int]) -> dict:
     run = Run.objects.select_related("dataset").get(pk=run_id)
-    results = list(TheoremResult.objects.filter(run=run, theorem_id__in=theorem_ids).select_related("theorem"))
+    # A redelivered chunk (its first worker died) searches only what is not finished yet.
+    results = list(TheoremResult.objects.filter(run=run, theorem_id__in=theorem_ids, status__in=["pending", "running"])
+                   .select_related("theorem"))
     channel = live.RunChannel.of(run)
     if run.finished or live.cancel_requested(channel):
         TheoremResult.objects.filter(pk__in=[r.pk for r in results], status="pending").update(status="cancelled")
@@ -75,7 +77,7 @@ def run_chunk(run_id: int, chunk: int, theorem_ids: list[int]) -> dict:
     try:
         dataset = run.dataset  # read here: no database access is allowed inside the event loop
         outcome["searched"] = asyncio.run(_search(
-            channel, chunk_trajectory_path(run, chunk), config, search_config, theorems, chunk, recorder,
+            channel, chunk_trajectory_path(run, chunk), config, search_config, theorems, recorder,
             dataset_name=dataset.name if dataset else "", dataset_lean=dataset.lean_version if dataset else "",
         ))
     except Exception as exc:
@@ -93,8 +95,8 @@ def run_chunk(run_id: int, chunk: int, theorem_ids: list[int]) -> dict:
     return outcome
 
 
-async def _search(channel: live.RunChannel, path: Path, config: dict, search_config: SearchConfig, theorems, chunk: int, recorder, *,
-                  dataset_name: str, dataset_lean: str) -> int:
+async def _search(channel: live.RunChannel, path: Path, config: dict, search_config: SearchConfig,
+                  theorems: list[EngineTheorem], recorder: RunRecorder, *, dataset_name: str, dataset_lean: str) -> int:
     async with open_backends(stack_settings(config)) as backends:
         versions = backends.verifier.pool.versions
         require_compatible_lean(
