@@ -7,6 +7,7 @@ from prover import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("runs/new/", views.run_new, name="page-run-new"),
+    path("runs/table/", views.runs_table, name="page-runs-table"),
     path("runs/<int:run_id>/", views.run_detail, name="page-run"),
     path("runs/<int:run_id>/cancel/", views.run_cancel, name="page-run-cancel"),
     path("theorems/<int:theorem_id>/", views.theorem_detail, name="page-theorem"),

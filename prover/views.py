@@ -32,6 +32,12 @@ def home(request):
 
 
 @viewer_required
+def runs_table(request):
+    """The home page's run table alone: htmx refreshes it every few seconds, so statuses move on their own."""
+    return render(request, "prover/_runs_table.html", {"runs": selectors.recent_runs()})
+
+
+@viewer_required
 def run_new(request):
     if not can_launch(request.user):
         raise PermissionDenied("launching runs needs the researcher role")

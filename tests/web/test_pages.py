@@ -29,6 +29,8 @@ def test_login_then_home_lists_datasets_and_runs(client, viewer):
     assert "mf2f" in page and ">244<" in page
     assert "first eval" in page and "12/244" in page and "status-succeeded" in page
     assert "vera · viewer" in page
+    fragment = client.get("/runs/table/").content.decode()
+    assert "first eval" in fragment and "<html" not in fragment  # what htmx swaps in every few seconds
 
 
 @pytest.mark.django_db
