@@ -43,10 +43,12 @@ def machine_description() -> str:
     return f"{machine_line()}; torch {torch.__version__} ({torch.get_num_threads()} threads); GPU: {gpu}{load}"
 
 
-def smollm2_tokenizer():
-    """SmolLM2's tokenizer: from the converted cache when present (0.1 s), else straight from the GGUF (~4 s)."""
+def smollm2_tokenizer(folder: str | None = None):
+    """SmolLM2's tokenizer: from `folder`, else the converted cache when present (0.1 s), else the GGUF (~4 s)."""
     from transformers import AutoTokenizer
 
+    if folder:
+        return AutoTokenizer.from_pretrained(folder)
     from prover.serving.embedded_model import embedded_model_dir, find_embedded_gguf, is_converted
 
     cached = embedded_model_dir()
@@ -56,7 +58,7 @@ def smollm2_tokenizer():
     return AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
 
 
-def prepare_model(choice: str | None, workdir: Path) -> Path:
+def prepare_model(choice: str | None, workdir: Path, tokenizer_folder: str | None = None) -> Path:
     if choice == "embedded":
         from prover.serving.embedded_model import ensure_embedded_model
 
@@ -68,16 +70,16 @@ def prepare_model(choice: str | None, workdir: Path) -> Path:
     from prover.serving.tiny_model import random_llama_like
 
     folder = workdir / "random-smollm2-shape"
-    tokenizer = smollm2_tokenizer()
+    tokenizer = smollm2_tokenizer(tokenizer_folder)
     random_llama_like(seed=0).to(torch.bfloat16).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
 
 
-def start_server(model: Path, dtype: str, threads: int) -> tuple[subprocess.Popen, str]:
+def start_server(model: Path, dtype: str, threads: int, device: str) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "prover.serving", "--model", str(model), "--dtype", dtype, "--port", "0",
-         "--threads", str(threads), "--seed", "0"],
+         "--threads", str(threads), "--seed", "0", "--device", device],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     url: list[str] = []
@@ -99,6 +101,12 @@ def start_server(model: Path, dtype: str, threads: int) -> tuple[subprocess.Pope
     return process, url[0]
 
 
+def server_stats(url: str) -> dict:
+    import httpx
+
+    return httpx.get(f"{url}/model_info", timeout=60).json()["stats"]
+
+
 async def server_generate(url: str, concurrency: int, new_tokens: int) -> tuple[float, int]:
     import httpx
 
@@ -118,10 +126,17 @@ async def server_generate(url: str, concurrency: int, new_tokens: int) -> tuple[
     return elapsed, tokens
 
 
+def _synchronize(model) -> None:
+    import torch
+
+    if model.device.type == "cuda":
+        torch.cuda.synchronize()
+
+
 def direct_generate(model, tokenizer, concurrency: int, new_tokens: int) -> tuple[float, int]:
     import torch
 
-    ids = torch.tensor([tokenizer(PROMPT)["input_ids"]] * concurrency)
+    ids = torch.tensor([tokenizer(PROMPT)["input_ids"]] * concurrency, device=model.device)
     start = time.perf_counter()
     with torch.inference_mode():
         out = model.generate(
@@ -130,6 +145,7 @@ def direct_generate(model, tokenizer, concurrency: int, new_tokens: int) -> tupl
             return_dict_in_generate=True, pad_token_id=tokenizer.eos_token_id,
         )  # fmt: skip
         model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)
+    _synchronize(model)
     elapsed = time.perf_counter() - start
     return elapsed, (out.sequences.shape[1] - ids.shape[1]) * concurrency
 
@@ -151,11 +167,12 @@ def direct_encode(model, tokenizer, texts: list[str], batch: int) -> float:
 
     start = time.perf_counter()
     for i in range(0, len(texts), batch):
-        encoded = tokenizer(texts[i : i + batch], padding=True, return_tensors="pt")
+        encoded = tokenizer(texts[i : i + batch], padding=True, return_tensors="pt").to(model.device)
         with torch.inference_mode():
             hidden = model.model(**encoded).last_hidden_state
         mask = encoded["attention_mask"].unsqueeze(-1).float()
         (hidden.float() * mask).sum(1) / mask.sum(1)
+    _synchronize(model)
     return time.perf_counter() - start
 
 
@@ -168,21 +185,24 @@ def main() -> None:
     parser.add_argument("--encode-texts", type=int, default=16)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--repeats", type=int, default=2, help="alternating runs per workload; the best counts")
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    parser.add_argument("--tokenizer", help="tokenizer folder for the random model (default: SmolLM2's)")
     args = parser.parse_args()
 
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     torch.set_num_threads(args.threads)
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     print(machine_description())
     with tempfile.TemporaryDirectory(prefix="bench-serving-") as workdir:
-        model_dir = prepare_model(args.model, Path(workdir))
+        model_dir = prepare_model(args.model, Path(workdir), args.tokenizer)
         dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[args.dtype]
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
         tokenizer.padding_side = "right"
-        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).eval()
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).eval().to(device)
         params = sum(p.numel() for p in model.parameters())
         print(
             f"model: {args.model or 'random Llama, SmolLM2-135M shape'} ({params / 1e6:.1f}M params, {args.dtype}); "
@@ -191,7 +211,7 @@ def main() -> None:
         texts = [f"{i}: {ENCODE_TEXT}" for i in range(args.encode_texts)]
         encode_tokens = sum(len(ids) for ids in tokenizer(texts)["input_ids"])
 
-        process, url = start_server(model_dir, args.dtype, args.threads)
+        process, url = start_server(model_dir, args.dtype, args.threads, device)
         try:
             # Server and direct runs alternate per workload, so load from other processes on a shared
             # machine hits both sides alike; the other side is idle while one is measured.
@@ -200,18 +220,23 @@ def main() -> None:
             # Best of `repeats` alternating runs: on a shared machine the slowest runs measure the neighbours.
             server_results: dict[int, tuple[float, int]] = {}
             direct_results: dict[int, tuple[float, int]] = {}
+            admissions: dict[int, int] = {}
             for c in args.concurrency:
+                before = server_stats(url)
                 for _ in range(args.repeats):
                     run = asyncio.run(server_generate(url, c, args.new_tokens))
                     server_results[c] = min(server_results.get(c, run), run)
                     run = direct_generate(model, tokenizer, c, args.new_tokens)
                     direct_results[c] = min(direct_results.get(c, run), run)
+                admissions[c] = server_stats(url)["generate_batches"] - before["generate_batches"]
             asyncio.run(server_encode(url, texts[:2]))
             direct_encode(model, tokenizer, texts[:2], 8)
             server_encode_s = direct_encode_s = float("inf")
+            before = server_stats(url)
             for _ in range(args.repeats):
                 server_encode_s = min(server_encode_s, asyncio.run(server_encode(url, texts)))
                 direct_encode_s = min(direct_encode_s, direct_encode(model, tokenizer, texts, 8))
+            encode_forwards = server_stats(url)["encode_forward_passes"] - before["encode_forward_passes"]
         finally:
             process.terminate()
             process.wait(30)
@@ -221,13 +246,20 @@ def main() -> None:
         (s_time, s_tokens), (d_time, d_tokens) = server_results[c], direct_results[c]
         server_rate, direct_rate = s_tokens / s_time, d_tokens / d_time
         label = f"/generate x{c} concurrent (tok/s)"
-        print(f"{label:<34}{server_rate:>14.1f}{direct_rate:>14.1f}{server_rate / direct_rate:>8.2f}")
+        print(
+            f"{label:<34}{server_rate:>14.1f}{direct_rate:>14.1f}{server_rate / direct_rate:>8.2f}"
+            f"   (server admitted the rows in {admissions[c] / args.repeats:.1f} groups per run)"
+        )
     server_rate, direct_rate = len(texts) / server_encode_s, len(texts) / direct_encode_s
     label = f"/encode {len(texts)} texts (texts/s)"
-    print(f"{label:<34}{server_rate:>14.1f}{direct_rate:>14.1f}{server_rate / direct_rate:>8.2f}")
     print(
-        f"(/encode: {len(texts)} concurrent single-text requests, {encode_tokens / len(texts):.0f} tokens each, "
-        "coalesced by the server into sub-batches of 8; direct: the same texts in batches of 8)"
+        f"{label:<34}{server_rate:>14.1f}{direct_rate:>14.1f}{server_rate / direct_rate:>8.2f}"
+        f"   (server: {encode_forwards / args.repeats:.1f} forwards per run, direct: {-(-len(texts) // 8)})"
+    )
+    print(
+        f"(/encode: {len(texts)} concurrent single-text requests of {encode_tokens / len(texts):.0f} tokens, coalesced "
+        "by the server into sub-batches of at most 8; direct: the same texts in batches of 8. /generate: continuous "
+        "batching, so requests that arrive apart join the running batch a step or more late.)"
     )
 
 

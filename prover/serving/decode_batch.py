@@ -8,6 +8,7 @@ from the cache at once, and mask columns no row attends to any more are trimmed.
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -34,6 +35,11 @@ class _RowState:
     logprobs: list[float] = field(default_factory=list)
     finish: dict | None = None
     stop_cut: int | None = None
+
+
+def _cache_argument_name(model) -> str:
+    """transformers 5.24 renamed forward's `past_key_values` to `cache` (the old name goes in 5.40)."""
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 def _left_pad(tensor: torch.Tensor, width: int, dim: int) -> torch.Tensor:
@@ -63,6 +69,7 @@ class DecodeBatch:
         self.generator = generator
         self.forward_hook = forward_hook
         self.eos_ids = eos_token_ids(loaded)
+        self._cache_argument = _cache_argument_name(loaded.causal_lm())
         self.pad_id = pad_token_id(loaded.tokenizer)
         self._states: list[_RowState] = []  # in cache order
         self._cache = None
@@ -128,9 +135,9 @@ class DecodeBatch:
                 input_ids=input_ids,
                 attention_mask=mask,
                 position_ids=positions,
-                cache=cache,
                 use_cache=True,
                 logits_to_keep=1,
+                **{self._cache_argument: cache},
             )
         return output.logits[:, -1, :].float()
 
