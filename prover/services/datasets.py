@@ -1,5 +1,6 @@
 """Importing a data file as a Dataset: the one path used by the admin, `manage.py import_dataset` and the API."""
 
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -7,7 +8,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from training.data.errors import DataFileError
-from training.data.formats import parse_data_file
+from training.data.formats import read_data_file
 from training.data.known_issues import known_issue
 
 from ..bulk import insert_rows
@@ -67,46 +68,65 @@ def import_dataset(
     if Dataset.objects.filter(name=name).exists():
         raise ServiceError(f'a dataset named "{name}" already exists; pick another name', field="name")
     try:
-        parsed = parse_data_file(text, format, path)
+        with transaction.atomic():
+            return _store(name=name, text=text, format=format, path=path, source=source, licence=licence,
+                          lean_version=lean_version, mathlib_version=mathlib_version, notes=notes, user=user,
+                          progress=progress)
     except DataFileError as exc:
         raise ServiceError(str(exc), field="file") from None
 
-    records = parsed.theorems
-    first = records[0] if records else None
-    with transaction.atomic():
-        dataset = Dataset.objects.create(
-            name=name,
-            source=source or (first.source if first else ""),
-            licence=licence,
-            lean_version=lean_version or (first.lean_version if first else ""),
-            mathlib_version=mathlib_version or (first.mathlib_version if first else ""),
-            format=parsed.format,
-            notes=notes,
-            created_by=user if user is not None and user.is_authenticated else None,
-        )
-        flagged: list[str] = []
-        rows = []
-        for record in records:
+
+def _store(*, name, text, format, path, source, licence, lean_version, mathlib_version, notes, user, progress
+           ) -> ImportSummary:
+    """Read and store in one pass: rows stream into COPY while the file is still being read, so PostgreSQL
+    ingests on its own core meanwhile. A bad line further down raises, and the caller's transaction undoes
+    everything."""
+    parsed = read_data_file(text, format, path)
+    records = iter(parsed.theorems)
+    first = next(records, None)
+    dataset = Dataset.objects.create(
+        name=name,
+        source=source or (first.source if first else ""),
+        licence=licence,
+        lean_version=lean_version or (first.lean_version if first else ""),
+        mathlib_version=mathlib_version or (first.mathlib_version if first else ""),
+        format=parsed.format,
+        notes=notes,
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    flagged: list[str] = []
+    with_proofs: list = []
+    expected = text.count("\n") + 1
+
+    def rows():
+        for count, record in enumerate(itertools.chain([first] if first else [], records), start=1):
             reason = known_issue(record.name, record.statement)
             if reason:
                 flagged.append(record.name)
-            rows.append((
+            if record.proofs:
+                with_proofs.append(record)
+            if progress and count % BATCH == 0:
+                progress(count, max(count, expected))
+            yield (
                 dataset.pk, record.name, record.split, record.statement, record.formal_statement, record.header,
                 record.informal_statement, record.informal_proof, statement_hash(record.statement), bool(reason),
                 reason, json.dumps(record.extra),
-            ))
-        for start in range(0, len(rows), BATCH):
-            insert_rows(Theorem._meta.db_table, THEOREM_COLUMNS, rows[start : start + BATCH])
-            if progress:
-                progress(min(start + BATCH, len(rows)), len(rows))
-        ids = dict(Theorem.objects.filter(dataset=dataset).values_list("name", "pk"))
-        proofs = [
-            (ids[record.name], proof.proof, proof.source, proof.lean_version, proof.full_code, json.dumps(list(proof.tactics)))
-            for record in records
-            for proof in record.proofs
-        ]
-        insert_rows(KnownProof._meta.db_table, PROOF_COLUMNS, proofs)
-    return ImportSummary(dataset, len(rows), len(proofs), flagged, parsed.rejected)
+            )
+
+    insert_rows(Theorem._meta.db_table, THEOREM_COLUMNS, rows())
+    count = Theorem.objects.filter(dataset=dataset).count()
+    if count == 0 and not parsed.rejected:
+        raise DataFileError("the file holds no theorems", path=path)
+    if progress:
+        progress(count, count)
+    ids = dict(Theorem.objects.filter(dataset=dataset).values_list("name", "pk")) if with_proofs else {}
+    proofs = [
+        (ids[record.name], proof.proof, proof.source, proof.lean_version, proof.full_code, json.dumps(list(proof.tactics)))
+        for record in with_proofs
+        for proof in record.proofs
+    ]
+    insert_rows(KnownProof._meta.db_table, PROOF_COLUMNS, proofs)
+    return ImportSummary(dataset, count, len(proofs), flagged, parsed.rejected)
 
 
 def import_upload(*, upload, name: str, format: str = "auto", user=None, **fields: str) -> ImportSummary:

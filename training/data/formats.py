@@ -10,7 +10,7 @@ Formats (names used by the admin, the API and `manage.py import_dataset --format
 """
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from prover.lean.errors import UnsafeInputError
 from prover.lean.safety import check_statement
@@ -74,8 +74,9 @@ def _field(record: dict, key: str, line: int, path: str, *, required: bool = Tru
     return value
 
 
-def _checked_statement(statement: str, name: str, line: int, path: str) -> str:
-    statement = normalise_whitespace(statement)
+def _checked_statement(statement: str, name: str, line: int, path: str, *, normalised: bool = False) -> str:
+    if not normalised:
+        statement = normalise_whitespace(statement)
     if not statement:
         raise DataFileError(f'theorem "{name}" has an empty statement', line=line, path=path)
     try:
@@ -97,7 +98,8 @@ def _name(record: dict, line: int, path: str) -> str:
     return name
 
 
-def _unique(records: list[TheoremRecord], path: str) -> list[TheoremRecord]:
+def _unique(records: Iterable[TheoremRecord], path: str) -> Iterator[TheoremRecord]:
+    """The records, refusing a name seen before; lazy, so an importer can store while it reads."""
     first_seen: dict[str, int] = {}
     for record in records:
         if record.name in first_seen:
@@ -107,16 +109,17 @@ def _unique(records: list[TheoremRecord], path: str) -> list[TheoremRecord]:
                 path=path,
             )
         first_seen[record.name] = record.line
-    return records
+        yield record
 
 
 def parse_benchmark_json(text: str, path: str = "") -> ParsedFile:
-    records = []
-    for line, item in _benchmark_items(text, path):
-        name = _name(item, line, path)
-        statement = _checked_statement(_field(item, "statement", line, path), name, line, path)
-        records.append(TheoremRecord(name=name, statement=statement, line=line, split=item.get("split") or ""))
-    return ParsedFile("benchmark-json", _unique(records, path))
+    def records() -> Iterator[TheoremRecord]:
+        for line, item in _benchmark_items(text, path):
+            name = _name(item, line, path)
+            statement = _checked_statement(_field(item, "statement", line, path), name, line, path)
+            yield TheoremRecord(name=name, statement=statement, line=line, split=item.get("split") or "")
+
+    return ParsedFile("benchmark-json", _unique(records(), path))
 
 
 def _declaration_record(record: dict, line: int, path: str) -> TheoremRecord:
@@ -124,48 +127,51 @@ def _declaration_record(record: dict, line: int, path: str) -> TheoremRecord:
     formal = _field(record, "formal_statement", line, path)
     if not formal.strip():
         raise DataFileError(f'theorem "{name}" has an empty formal_statement', line=line, path=path)
-    statement = _checked_statement(closed_statement_at(formal, line=line, path=path), name, line, path)
+    statement = _checked_statement(closed_statement_at(formal, line=line, path=path), name, line, path, normalised=True)
     return TheoremRecord(name=name, statement=statement, line=line, formal_statement=formal)
 
 
 def parse_minif2f_lean4(text: str, path: str = "") -> ParsedFile:
-    records = []
-    for line, raw in _json_lines(text, path):
-        record = _declaration_record(raw, line, path)
-        record.split = _field(raw, "split", line, path, required=False)
-        record.header = _field(raw, "header", line, path, required=False)
-        record.informal_statement = _field(raw, "informal_statement", line, path, required=False)
-        record.informal_proof = _field(raw, "informal_proof", line, path, required=False)
-        record.lean_version = _field(raw, "lean_version", line, path, required=False)
-        record.mathlib_version = _field(raw, "mathlib", line, path, required=False)
-        record.source = _field(raw, "source", line, path, required=False)
-        records.append(record)
-    return ParsedFile("minif2f-lean4", _unique(records, path))
+    def records() -> Iterator[TheoremRecord]:
+        for line, raw in _json_lines(text, path):
+            record = _declaration_record(raw, line, path)
+            record.split = _field(raw, "split", line, path, required=False)
+            record.header = _field(raw, "header", line, path, required=False)
+            record.informal_statement = _field(raw, "informal_statement", line, path, required=False)
+            record.informal_proof = _field(raw, "informal_proof", line, path, required=False)
+            record.lean_version = _field(raw, "lean_version", line, path, required=False)
+            record.mathlib_version = _field(raw, "mathlib", line, path, required=False)
+            record.source = _field(raw, "source", line, path, required=False)
+            yield record
+
+    return ParsedFile("minif2f-lean4", _unique(records(), path))
 
 
 def parse_deepseek_prover(text: str, path: str = "") -> ParsedFile:
-    records = []
-    for line, raw in _json_lines(text, path):
-        record = _declaration_record(raw, line, path)
-        record.split = _field(raw, "split", line, path, required=False)
-        record.header = _field(raw, "header", line, path, required=False)
-        record.informal_statement = _field(raw, "informal_prefix", line, path, required=False)
-        goal = _field(raw, "goal", line, path, required=False)
-        if goal:
-            record.extra["goal"] = goal
-        records.append(record)
-    return ParsedFile("deepseek-prover", _unique(records, path))
+    def records() -> Iterator[TheoremRecord]:
+        for line, raw in _json_lines(text, path):
+            record = _declaration_record(raw, line, path)
+            record.split = _field(raw, "split", line, path, required=False)
+            record.header = _field(raw, "header", line, path, required=False)
+            record.informal_statement = _field(raw, "informal_prefix", line, path, required=False)
+            goal = _field(raw, "goal", line, path, required=False)
+            if goal:
+                record.extra["goal"] = goal
+            yield record
+
+    return ParsedFile("deepseek-prover", _unique(records(), path))
 
 
 def parse_lean_workbook(text: str, path: str = "") -> ParsedFile:
-    records = []
-    for line, raw in _json_lines(text, path):
-        record = _declaration_record(raw, line, path)
-        subsets = raw.get("subsets")
-        if subsets:
-            record.extra["subsets"] = subsets
-        records.append(record)
-    return ParsedFile("lean-workbook", _unique(records, path))
+    def records() -> Iterator[TheoremRecord]:
+        for line, raw in _json_lines(text, path):
+            record = _declaration_record(raw, line, path)
+            subsets = raw.get("subsets")
+            if subsets:
+                record.extra["subsets"] = subsets
+            yield record
+
+    return ParsedFile("lean-workbook", _unique(records(), path))
 
 
 def parse_proofs(text: str, path: str = "") -> ParsedFile:
@@ -219,13 +225,21 @@ PARSERS: dict[str, Callable[[str, str], ParsedFile]] = {
 }
 
 
-def parse_data_file(text: str, format: str, path: str = "") -> ParsedFile:
-    """Parse `text` in the named format; raises DataFileError with the line of the first problem."""
+def read_data_file(text: str, format: str, path: str = "") -> ParsedFile:
+    """Start reading `text` in the named format. `theorems` may be lazy: a problem further down the file
+    raises DataFileError (with its line) only when the reader gets there, so callers that store while they
+    read must do it in a transaction."""
     if format not in PARSERS:
         raise DataFileError(f'unknown format "{format}"; expected one of: {", ".join(FORMATS)}', path=path)
     if not text.strip():
         raise DataFileError("the file is empty", path=path)
-    parsed = PARSERS[format](text, path)
+    return PARSERS[format](text, path)
+
+
+def parse_data_file(text: str, format: str, path: str = "") -> ParsedFile:
+    """Parse the whole of `text`; raises DataFileError with the line of the first problem."""
+    parsed = read_data_file(text, format, path)
+    parsed.theorems = list(parsed.theorems)
     if not parsed.theorems and not parsed.rejected:
         raise DataFileError("the file holds no theorems", path=path)
     return parsed

@@ -1,5 +1,6 @@
 """What a parsed data file yields, before anything touches a database."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -36,8 +37,10 @@ class TheoremRecord:
 
 @dataclass
 class ParsedFile:
-    """Every theorem of a file that passed validation, and what the sorry filter dropped (name, line, why)."""
+    """Every theorem of a file that passed validation, and what the sorry filter dropped (name, line, why).
+
+    `theorems` is a list, or a lazy iterable straight from the reader (see formats.read_data_file)."""
 
     format: str
-    theorems: list[TheoremRecord]
+    theorems: Iterable[TheoremRecord]
     rejected: list[tuple[str, int, str]] = field(default_factory=list)
