@@ -52,7 +52,12 @@ class ServerOptions:
 
 
 class Counters:
-    """Thread-safe monotonic counters, reported by /model_info (how tests see coalescing and halving)."""
+    """Thread-safe monotonic counters, reported by /model_info (how tests see coalescing and halving).
+
+    generate_batches counts admissions (one prefill of the rows that joined together), generate_forward_passes
+    every forward (prefills and decode steps); encode_batches counts coalesced groups of requests,
+    encode_forward_passes the sub-batch forwards that ran.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
