@@ -103,7 +103,7 @@ async def _search(channel: live.RunChannel, path: Path, config: dict, search_con
             dataset_lean or None, versions, dataset=f'dataset "{dataset_name}"',
             allow_mismatch=config["allow_lean_version_mismatch"],
         )
-        recorder.note_versions({"lean": versions.as_dict()})
+        recorder.note_versions({"lean": versions.as_dict(), "policy": await _policy_info(backends, config)})
         reporter = asyncio.create_task(_report_pool(backends.verifier.pool, recorder))
         path.parent.mkdir(parents=True, exist_ok=True)
         with TrajectoryWriter(path) as writer:
@@ -113,6 +113,16 @@ async def _search(channel: live.RunChannel, path: Path, config: dict, search_con
             )
         reporter.cancel()
     return len(results)
+
+
+async def _policy_info(backends, config: dict) -> dict:
+    """What the policy server says it serves (model path, ...): part of what makes two runs comparable."""
+    info = {"url": config["policy_url"], "prompt_format": config["prompt_format"], "ebm_path": config["ebm_path"]}
+    try:
+        served = await backends.policy.policy.client.model_info()
+    except Exception as exc:  # an older server without the endpoint still runs searches
+        return {**info, "model_info_error": f"{type(exc).__name__}: {exc}"}
+    return {**info, **{k: v for k, v in served.items() if isinstance(v, str | int | float | bool)}}
 
 
 async def _report_pool(pool, recorder: RunRecorder, every_s: float = 2.0) -> None:
