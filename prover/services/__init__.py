@@ -6,10 +6,10 @@ user can act on.
 
 from .datasets import ImportSummary, import_dataset, import_upload
 from .errors import ServiceError
-from .launch import cancel_run, clone_config, finish_run, launch_run, reap_stale_runs  # noqa: E402
+from .launch import cancel_run, finish_run, launch_run, reap_stale_runs  # noqa: E402
 from .runs import InvalidTransition, transition_run
 
 __all__ = [
-    "ImportSummary", "InvalidTransition", "ServiceError", "cancel_run", "clone_config", "finish_run",
+    "ImportSummary", "InvalidTransition", "ServiceError", "cancel_run", "finish_run",
     "import_dataset", "import_upload", "launch_run", "reap_stale_runs", "transition_run",
 ]

@@ -90,11 +90,6 @@ def _dispatch(run: Run, theorem_ids: list[int], chunk_size: int) -> None:
     chord(run_chunk.si(run.pk, key, number, ids) for number, ids in enumerate(chunks))(finish_run.si(run.pk, key))
 
 
-def clone_config(run: Run) -> dict[str, Any]:
-    """The config of `run` as a launch form starts from it ("clone and edit")."""
-    return {key: value for key, value in run.config.items()}
-
-
 def cancel_run(*, user, run: Run) -> Run:
     """Stop a run: queued runs end at once; running ones stop at the next expansion of every worker."""
     from .. import live
