@@ -6,8 +6,9 @@ each against calling the same model directly in this process with the same batch
     python bench/serving.py --model PATH         # any transformers folder
 
 The server runs as a subprocess; while it is measured, this process is idle, and vice versa.
-The baseline for /generate is transformers' `generate` (sampling, the same number of new tokens forced with
-min_new_tokens); for /encode it is the masked mean pool over the same texts in sub-batches of the server's
+The baseline for /generate is transformers' `generate` (sampling with the same temperature and top_p and
+top_k off, as the server's requests have it, not transformers' default top_k=50; the same number of new
+tokens forced with min_new_tokens); for /encode it is the masked mean pool over the same texts in sub-batches of the server's
 encode batch size. Ratio = server / direct: 1.0 means the HTTP server costs nothing.
 """
 
@@ -140,7 +141,7 @@ def direct_generate(model, tokenizer, concurrency: int, new_tokens: int) -> tupl
     start = time.perf_counter()
     with torch.inference_mode():
         out = model.generate(
-            ids, attention_mask=torch.ones_like(ids), do_sample=True, temperature=0.8, top_p=0.95,
+            ids, attention_mask=torch.ones_like(ids), do_sample=True, temperature=0.8, top_p=0.95, top_k=0,
             max_new_tokens=new_tokens, min_new_tokens=new_tokens, output_scores=True,
             return_dict_in_generate=True, pad_token_id=tokenizer.eos_token_id,
         )  # fmt: skip
@@ -150,12 +151,15 @@ def direct_generate(model, tokenizer, concurrency: int, new_tokens: int) -> tupl
     return elapsed, (out.sequences.shape[1] - ids.shape[1]) * concurrency
 
 
-async def server_encode(url: str, texts: list[str]) -> float:
+async def server_encode(url: str, texts: list[str], *, one_request: bool = False) -> float:
     import httpx
 
     async with httpx.AsyncClient(base_url=url, timeout=600) as http:
         start = time.perf_counter()
-        replies = await asyncio.gather(*[http.post("/encode", json={"text": t}) for t in texts])
+        if one_request:
+            replies = [await http.post("/encode", json={"text": texts})]
+        else:
+            replies = await asyncio.gather(*[http.post("/encode", json={"text": t}) for t in texts])
         elapsed = time.perf_counter() - start
     for reply in replies:
         reply.raise_for_status()
@@ -231,12 +235,14 @@ def main() -> None:
                 admissions[c] = server_stats(url)["generate_batches"] - before["generate_batches"]
             asyncio.run(server_encode(url, texts[:2]))
             direct_encode(model, tokenizer, texts[:2], 8)
-            server_encode_s = direct_encode_s = float("inf")
+            server_encode_s = server_list_s = direct_encode_s = float("inf")
             before = server_stats(url)
             for _ in range(args.repeats):
                 server_encode_s = min(server_encode_s, asyncio.run(server_encode(url, texts)))
+                server_list_s = min(server_list_s, asyncio.run(server_encode(url, texts, one_request=True)))
                 direct_encode_s = min(direct_encode_s, direct_encode(model, tokenizer, texts, 8))
             encode_forwards = server_stats(url)["encode_forward_passes"] - before["encode_forward_passes"]
+            encode_forwards -= args.repeats * -(-len(texts) // 8)  # the one-request runs' share
         finally:
             process.terminate()
             process.wait(30)
@@ -256,6 +262,9 @@ def main() -> None:
         f"{label:<34}{server_rate:>14.1f}{direct_rate:>14.1f}{server_rate / direct_rate:>8.2f}"
         f"   (server: {encode_forwards / args.repeats:.1f} forwards per run, direct: {-(-len(texts) // 8)})"
     )
+    list_rate = len(texts) / server_list_s
+    label = "/encode 1 request, all texts"
+    print(f"{label:<34}{list_rate:>14.1f}{direct_rate:>14.1f}{list_rate / direct_rate:>8.2f}")
     print(
         f"(/encode: {len(texts)} concurrent single-text requests of {encode_tokens / len(texts):.0f} tokens, coalesced "
         "by the server into sub-batches of at most 8; direct: the same texts in batches of 8. /generate: continuous "

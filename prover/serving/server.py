@@ -1,9 +1,8 @@
 """The HTTP server: SGLang-compatible /generate, the encode server's /encode, /health and /model_info.
 
-Both endpoints share one backbone, each driven by its own worker thread: /generate by continuous batching
-(requests join the running decode between steps), /encode by coalescing concurrent requests (short linger)
-into sub-batches. A single model lock, held per forward pass, serialises the two threads' use of the
-model, so a long generation and an encode interleave.
+Both endpoints share one backbone, used by one loop (`model_worker.ModelWorker`): /generate by continuous
+batching (requests join the running decode between steps), /encode by coalescing the requests that
+arrive meanwhile into one batch. The aiohttp event loop only parses, validates, tokenizes and answers.
 """
 
 from __future__ import annotations
@@ -20,12 +19,11 @@ from dataclasses import dataclass
 import torch
 from aiohttp import web
 
-from prover.serving.coalescing import CoalescingBatcher
-from prover.serving.continuous_generation import ContinuousGenerator
 from prover.serving.decode_batch import DecodeBatch
 from prover.serving.encoding import EmbeddingError, encode_with_halving, tokenize_for_encoding
 from prover.serving.generation import Completion, Row
 from prover.serving.model_loading import LoadedModel
+from prover.serving.model_worker import ModelWorker
 from prover.serving.request_bodies import BadRequest, parse_encode_body, parse_generate_body
 
 SERVER_VERSION = "0.1.0"
@@ -105,7 +103,7 @@ class InferenceServer:
         self.oom_above = _fault_oom_limit(FAULT_ENCODE_OOM_ABOVE_ENV)
         self.generate_oom_above = _fault_oom_limit(FAULT_GENERATE_OOM_ABOVE_ENV)
         self.encode_max_length = min(options.encode_max_length, loaded.context_length)
-        self.generator_worker = ContinuousGenerator(
+        self.worker = ModelWorker(
             lambda: DecodeBatch(
                 loaded,
                 logprob_mode=options.logprob_mode,
@@ -113,23 +111,19 @@ class InferenceServer:
                 generator=self.generator,
                 forward_hook=self._generate_forward_hook,
             ),
-            max_rows=options.generate_max_batch_rows,
-            linger_s=options.generate_linger_ms / 1000,
-            on_admit=lambda rows: (self.counters.add("generate_batches"), self.counters.add("generate_rows", rows)),
-            on_oom=lambda rows: self.counters.add("generate_oom_halvings"),
-        )
-        self.encode_batcher: CoalescingBatcher[list[int], torch.Tensor] = CoalescingBatcher(
             self._encode_work,
-            linger_s=options.encode_linger_ms / 1000,
-            max_items=max(options.encode_max_batch_size * 8, 64),
-            name="encode",
-            on_batch=lambda requests, texts: (
+            max_rows=options.generate_max_batch_rows,
+            generate_linger_s=options.generate_linger_ms / 1000,
+            encode_linger_s=options.encode_linger_ms / 1000,
+            on_admit=lambda rows: (self.counters.add("generate_batches"), self.counters.add("generate_rows", rows)),
+            on_generate_oom=lambda rows: self.counters.add("generate_oom_halvings"),
+            on_encode_batch=lambda requests, texts: (
                 self.counters.add("encode_batches"),
                 self.counters.add("encode_texts", texts),
             ),
         )
 
-    # --- work functions, run in the batchers' threads -------------------------------------------------
+    # --- work functions, run on the model worker's thread -------------------------------------------------
 
     def _generate_forward_hook(self, batch_rows: int) -> None:
         if self.generate_oom_above is not None and batch_rows > self.generate_oom_above:
@@ -145,8 +139,8 @@ class InferenceServer:
             )
         self.counters.add("encode_forward_passes")
 
-    def _encode_work(self, token_ids: list[list[int]]) -> list[torch.Tensor]:
-        vectors = encode_with_halving(
+    def _encode_work(self, token_ids: list[list[int]]) -> torch.Tensor:
+        return encode_with_halving(
             self.loaded,
             token_ids,
             max_batch_size=self.options.encode_max_batch_size,
@@ -154,7 +148,6 @@ class InferenceServer:
             forward_hook=self._encode_forward_hook,
             on_oom=lambda size: self.counters.add("encode_oom_halvings"),
         )
-        return list(vectors)
 
     # --- HTTP handlers --------------------------------------------------------------------------------
 
@@ -210,7 +203,7 @@ class InferenceServer:
             return _error(400, str(error), error.field)
         self.counters.add("generate_requests")
         try:
-            completions = await self.generator_worker.submit(rows)
+            completions = await self.worker.generate(rows)
         except torch.OutOfMemoryError as error:
             return _error(503, f"out of memory while generating: {error}")
         self.counters.add("generate_output_tokens", sum(len(c.output_ids) for c in completions))
@@ -235,7 +228,7 @@ class InferenceServer:
             return _error(400, str(error), error.field)
         self.counters.add("encode_requests")
         try:
-            vectors = await self.encode_batcher.submit(token_ids)
+            vectors = await self.worker.encode(token_ids)
         except torch.OutOfMemoryError as error:
             return _error(503, f"out of memory even at encode batch size 1: {error}")
         except EmbeddingError as error:
@@ -269,27 +262,28 @@ class InferenceServer:
             }
         )
 
-    def build_app(self) -> web.Application:
+    def build_app(self, *, start_worker_thread: bool = True) -> web.Application:
+        """The aiohttp application. With start_worker_thread=False the caller runs `self.worker.run_forever()`
+        itself (the CLI does, on the main thread)."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/generate", self.generate)
         app.router.add_post("/encode", self.encode)
         app.router.add_get("/health", self.health)
         app.router.add_get("/model_info", self.model_info)
         app.router.add_get("/get_model_info", self.model_info)  # SGLang's name for it
-        app.on_startup.append(self._start_batchers)
-        app.on_cleanup.append(self._stop_batchers)
+        if start_worker_thread:
+            app.on_startup.append(self._start_worker)
+            app.on_cleanup.append(self._stop_worker)
         app.middlewares.append(_unexpected_errors_as_json)
         if self.options.api_key:
             app.middlewares.append(_bearer_key_required(self.options.api_key))
         return app
 
-    async def _start_batchers(self, app: web.Application) -> None:
-        self.generator_worker.start()
-        self.encode_batcher.start()
+    async def _start_worker(self, app: web.Application) -> None:
+        self.worker.start_thread()
 
-    async def _stop_batchers(self, app: web.Application) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, self.generator_worker.stop)
-        await self.encode_batcher.stop()
+    async def _stop_worker(self, app: web.Application) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.worker.stop)
 
 
 def _bearer_key_required(api_key: str):
