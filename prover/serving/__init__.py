@@ -29,6 +29,10 @@ Out of memory: /encode halves its sub-batch, /generate splits its batch, down to
 Fault injection (tests, drills): env BURNQED_SERVING_FAULT_ENCODE_OOM_ABOVE=N / ..._GENERATE_OOM_ABOVE=N
 make forwards of more than N texts / rows raise torch.OutOfMemoryError.
 
+Inside: one model loop (`model_worker.ModelWorker`, on the main thread under the CLI) does every forward:
+continuous batching for /generate (new rows join the running decode between steps) and, between decode
+steps, the /encode requests that arrived meanwhile as one batch; the aiohttp event loop runs beside it.
+
 Helpers for other packages: `tiny_model.build_tiny_llama(path)` (a random tiny Llama + BPE tokenizer for
 tests), `embedded_model.ensure_embedded_model()` (the converted SmolLM2 folder).
 """
