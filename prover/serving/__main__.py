@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
 async def _serve_http(server, host: str, port: int, stopped: threading.Event) -> None:
     from aiohttp import web
 
-    runner = web.AppRunner(server.build_app(start_worker_thread=False), access_log=None)
+    # handler_cancellation: a disconnected client cancels its request, so its rows stop being decoded.
+    runner = web.AppRunner(server.build_app(start_worker_thread=False), access_log=None, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

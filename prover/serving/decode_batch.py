@@ -84,6 +84,15 @@ class DecodeBatch:
         """Keys of the rows still decoding."""
         return [state.key for state in self._states]
 
+    def abort(self, should_abort: Callable[[Hashable], bool]) -> int:
+        """Drop the rows whose key `should_abort` picks (their client went away); return how many."""
+        doomed = [state for state in self._states if state.finish is None and should_abort(state.key)]
+        for state in doomed:
+            state.finish = {"type": "abort"}
+        if doomed:
+            self._drop_finished()
+        return len(doomed)
+
     def can_join_running(self) -> bool:
         """Whether rows may join while others decode (plain per-layer KV tensors can be merged)."""
         from transformers.cache_utils import DynamicLayer

@@ -77,6 +77,7 @@ class ModelWorker:
         on_admit: Callable[[int], None] | None = None,
         on_generate_oom: Callable[[int], None] | None = None,
         on_encode_batch: Callable[[int, int], None] | None = None,
+        on_abort: Callable[[int], None] | None = None,
     ) -> None:
         self._make_batch = make_batch
         self._encode = encode
@@ -86,6 +87,7 @@ class ModelWorker:
         self._on_admit = on_admit
         self._on_generate_oom = on_generate_oom
         self._on_encode_batch = on_encode_batch
+        self._on_abort = on_abort
         self._inbox: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -148,6 +150,11 @@ class ModelWorker:
                     except Exception as error:  # noqa: BLE001 - every affected request must hear of it
                         log.exception("generation failed while admitting rows")
                         self._fail(admitted, error)
+            if len(batch):
+                # Rows whose request was cancelled (the client disconnected) stop costing forwards.
+                aborted = batch.abort(lambda key: key[0].abandoned())
+                if aborted and self._on_abort is not None:
+                    self._on_abort(aborted)
             if len(batch):
                 try:
                     self._deliver(batch.step())

@@ -62,7 +62,7 @@ class Counters:
         self._values: dict[str, int] = dict.fromkeys(
             [
                 "generate_requests", "generate_batches", "generate_rows", "generate_forward_passes",
-                "generate_output_tokens", "generate_oom_halvings", "encode_requests", "encode_batches", "encode_texts",
+                "generate_output_tokens", "generate_oom_halvings", "generate_aborted_rows", "encode_requests", "encode_batches", "encode_texts",
                 "encode_forward_passes", "encode_oom_halvings",
             ],
             0,
@@ -117,6 +117,7 @@ class InferenceServer:
             encode_linger_s=options.encode_linger_ms / 1000,
             on_admit=lambda rows: (self.counters.add("generate_batches"), self.counters.add("generate_rows", rows)),
             on_generate_oom=lambda rows: self.counters.add("generate_oom_halvings"),
+            on_abort=lambda rows: self.counters.add("generate_aborted_rows", rows),
             on_encode_batch=lambda requests, texts: (
                 self.counters.add("encode_batches"),
                 self.counters.add("encode_texts", texts),
@@ -264,7 +265,8 @@ class InferenceServer:
 
     def build_app(self, *, start_worker_thread: bool = True) -> web.Application:
         """The aiohttp application. With start_worker_thread=False the caller runs `self.worker.run_forever()`
-        itself (the CLI does, on the main thread)."""
+        itself (the CLI does, on the main thread). Serve it with `web.AppRunner(app, handler_cancellation=True)`
+        so that a client that disconnects cancels its handler and the model loop drops that request's rows."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/generate", self.generate)
         app.router.add_post("/encode", self.encode)

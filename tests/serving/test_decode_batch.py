@@ -61,3 +61,16 @@ def test_a_long_row_leaving_trims_the_cache_for_the_others(loaded):
     while len(batch):
         done.update(batch.step())
     assert done["short"].output_ids == expected.output_ids
+
+
+def test_aborted_rows_leave_and_the_others_are_unaffected(loaded):
+    rows = rows_for(loaded, [12, 12, 1, 1])[:2]
+    expected = generate_rows(loaded, [rows[1]])[0]
+    batch = DecodeBatch(loaded)
+    done = dict(batch.admit([("gone", rows[0]), ("kept", rows[1])]))
+    done.update(batch.step())
+    assert batch.abort(lambda key: key == "gone") == 1 and len(batch) == 1
+    while len(batch):
+        done.update(batch.step())
+    assert "gone" not in done
+    assert done["kept"].output_ids == expected.output_ids

@@ -227,3 +227,26 @@ async def test_a_short_request_joins_a_running_long_generation_and_returns_first
     assert long_reply.status_code == 200
     after = server.stats()
     assert after["generate_batches"] - before["generate_batches"] == 2  # the long rows, then the short row joining them
+
+
+async def test_a_disconnected_client_stops_costing_forward_passes(server):
+    import asyncio
+
+    import httpx
+
+    before = server.stats()
+    body = {"text": [PROMPT] * 3, "sampling_params": {"max_new_tokens": 900, "ignore_eos": True}}
+    async with httpx.AsyncClient(base_url=server.url, timeout=300) as http:
+        task = asyncio.create_task(http.post("/generate", json=body))
+        while server.stats()["generate_forward_passes"] == before["generate_forward_passes"]:
+            await asyncio.sleep(0.01)
+        task.cancel()  # closes the connection mid-generation
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+    while server.stats()["generate_aborted_rows"] - before["generate_aborted_rows"] < 3:
+        await asyncio.sleep(0.05)
+    after = server.stats()
+    assert after["generate_output_tokens"] == before["generate_output_tokens"]  # nothing was answered
+    assert after["generate_forward_passes"] - before["generate_forward_passes"] < 900
