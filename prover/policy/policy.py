@@ -66,6 +66,15 @@ class Policy:
         self.state_format = get_prompt_format(state_format).name
         self.theorem_format = get_prompt_format(theorem_format).name if theorem_format is not None else None
 
+    async def _sample_states(self, states: Sequence[str], *, n: int, max_new_tokens: int, temperature: float,
+                             top_p: float, whole_proof: bool) -> list[list[Completion]]:
+        """The raw completions for each state's prompt, stopped where a tactic (or a whole proof) ends."""
+        prompts = [format_prompt(self.state_format, state=state) for state in states]
+        return await self.client.generate(
+            prompts, n=n, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
+            stop=stop_sequences(self.state_format, whole_proof=whole_proof),
+        )
+
     async def propose_tactics(
         self,
         states: Sequence[str],
@@ -76,15 +85,8 @@ class Policy:
         top_p: float = DEFAULT_TOP_P,
     ) -> list[Proposals[TacticCandidate]]:
         """``n`` samples per state, read as first tactics: de-duplicated, banned words dropped, best first."""
-        prompts = [format_prompt(self.state_format, state=state) for state in states]
-        results = await self.client.generate(
-            prompts,
-            n=n,
-            max_new_tokens=max_new_tokens,
-            temperature=temperature,
-            top_p=top_p,
-            stop=stop_sequences(self.state_format, whole_proof=False),
-        )
+        results = await self._sample_states(states, n=n, max_new_tokens=max_new_tokens, temperature=temperature,
+                                            top_p=top_p, whole_proof=False)
         return [
             Proposals(rank_tactic_candidates(completions, prompt_format=self.state_format), completions)
             for completions in results
@@ -100,15 +102,8 @@ class Policy:
         top_p: float = DEFAULT_TOP_P,
     ) -> list[Proposals[ProofCandidate]]:
         """``n`` whole proofs per state (hybrid expansion of a leaf), split into tactics for replay."""
-        prompts = [format_prompt(self.state_format, state=state) for state in states]
-        results = await self.client.generate(
-            prompts,
-            n=n,
-            max_new_tokens=max_new_tokens,
-            temperature=temperature,
-            top_p=top_p,
-            stop=stop_sequences(self.state_format, whole_proof=True),
-        )
+        results = await self._sample_states(states, n=n, max_new_tokens=max_new_tokens, temperature=temperature,
+                                            top_p=top_p, whole_proof=True)
         return [
             Proposals(replayable_proofs(completions, prompt_format=self.state_format), completions)
             for completions in results
