@@ -3,6 +3,7 @@ theorem with the engine, and record everything as it happens. Called by the `bur
 
 import asyncio
 import logging
+import socket
 import time
 from pathlib import Path
 
@@ -112,6 +113,7 @@ async def _search(channel: live.RunChannel, path: Path, config: dict, search_con
                 writer=writer, on_event=recorder, cancel=CancelPoll(channel), keep_trees=False,
             )
         reporter.cancel()
+        recorder.note_pool({"worker": socket.gethostname(), **backends.verifier.pool.stats().as_dict()})  # the final count
     return len(results)
 
 
@@ -127,8 +129,6 @@ async def _policy_info(backends, config: dict) -> dict:
 
 async def _report_pool(pool, recorder: RunRecorder, every_s: float = 2.0) -> None:
     """The Lean pool's health (busy workers, restarts, timeouts, queue waits) for the run page, every few seconds."""
-    import socket
-
     host = socket.gethostname()
     while True:
         recorder.note_pool({"worker": host, **pool.stats().as_dict()})

@@ -47,6 +47,7 @@ class RunRecorder:
         self.interval = interval
         self.error: BaseException | None = None
         self.frames_sent = 0
+        self._last_pool: dict | None = None
         self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._drain, name=f"recorder-run-{channel.id}", daemon=True)
         self._thread.start()
@@ -91,12 +92,25 @@ class RunRecorder:
                     batch.append(item)
                 if batch:
                     self._flush(batch)
+            self._keep_pool_health()
         except BaseException as exc:  # keep the engine running; close() reports it
             log.exception("recorder of run %s failed", self.run_id)
             self.error = exc
         finally:
             close_old_connections()
             connection.close()
+
+    def _keep_pool_health(self) -> None:
+        """The pool's last counters as metrics `pool.<host>.<name>`: the run page shows them once the run ended."""
+        stats = self._last_pool
+        if not stats:
+            return
+        now = timezone.now()
+        values = {key: stats.get(key) for key in POOL_HEALTH_KEYS}
+        values["restarts"] = sum((stats.get("restarts") or {}).values())
+        rows = [(self.run_id, f"pool.{stats['worker']}.{key}", 0, float(value), now)
+                for key, value in values.items() if isinstance(value, int | float)]
+        insert_rows(RunMetric._meta.db_table, ("run_id", "name", "step", "value", "recorded_at"), rows)
 
     def _flush(self, events: list[SearchEvent]) -> None:
         now = timezone.now()
@@ -108,6 +122,7 @@ class RunRecorder:
                 if event[0] == "versions":
                     versions.update(event[1])
                 else:
+                    self._last_pool = event[1]
                     payload.append({"type": "pool_stats", **event[1]})
                 continue
             theorem_id = self.theorem_ids[event.theorem_name]
@@ -160,6 +175,10 @@ class RunRecorder:
         if payload:
             send_frame(self.channel, "events", {"events": payload})
             self.frames_sent += 1
+
+
+POOL_HEALTH_KEYS = ("workers", "requests", "timeouts", "memory_recycles", "states_lost", "queue_wait_max_s",
+                    "busy_fraction")
 
 
 def result_status(result: dict) -> str:

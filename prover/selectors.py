@@ -2,7 +2,7 @@
 
 from django.db.models import Count, QuerySet
 
-from .models import Dataset, ProofNode, Run, Theorem, TheoremResult
+from .models import Dataset, ProofNode, Run, RunMetric, Theorem, TheoremResult
 
 
 def datasets_with_counts() -> QuerySet[Dataset]:
@@ -65,3 +65,15 @@ def queue_lengths() -> dict[str, int]:
 
     client = _redis()
     return {queue: int(client.llen(queue)) for queue in QUEUES}
+
+
+def pool_health(run: Run) -> str:
+    """The Lean pools' last counters, summed over the run's workers, as the run page's counter shows them."""
+    totals: dict[str, float] = {}
+    for name, value in RunMetric.objects.filter(run=run, name__startswith="pool.").values_list("name", "value"):
+        key = name.rsplit(".", 1)[1]
+        totals[key] = max(totals.get(key, 0.0), value) if key == "queue_wait_max_s" else totals.get(key, 0.0) + value
+    if not totals:
+        return "–"
+    return (f"{int(totals.get('workers', 0))} workers · {int(totals.get('restarts', 0))} · {int(totals.get('timeouts', 0))}"
+            f" · {totals.get('queue_wait_max_s', 0.0):.1f} s")

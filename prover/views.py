@@ -71,7 +71,8 @@ def run_new(request):
 @viewer_required
 def run_detail(request, run_id: int):
     run = get_object_or_404(Run.objects.select_related("dataset", "owner", "cloned_from"), pk=run_id)
-    return render(request, "prover/run_detail.html", {"run": run, "results": selectors.run_results(run)})
+    return render(request, "prover/run_detail.html", {"run": run, "results": selectors.run_results(run),
+                                                      "pool_health": selectors.pool_health(run)})
 
 
 @require_POST

@@ -120,6 +120,8 @@ async def test_a_run_proves_what_it_can_and_streams_numbered_frames(researcher, 
     assert run.theorems_done == 3 and run.theorems_proved == 2
     assert run.versions["lean"]["backend"] == "minilean" and run.versions["django"]
     assert run.versions["policy"]["model_path"] == "test/sglang-double"  # what the policy server said it serves
+    pool = await sync_to_async(lambda: {m.name.rsplit(".", 1)[1]: m.value for m in run.metrics.filter(name__startswith="pool.")})()
+    assert pool["workers"] >= 1 and pool["requests"] > 0 and pool["timeouts"] == 0  # kept after the run ended
     nodes = await sync_to_async(ProofNode.objects.filter(run=run).count)()
     assert nodes == node_events > 3
     root = await ProofNode.objects.aget(run=run, theorem=results["add_one"].theorem, parent_node_id=None)
