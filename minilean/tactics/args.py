@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..goals import Goal
+from ..goals import Goal, Hyp
 from .engine import TacticError
 from .script import split_top
 
@@ -53,3 +53,26 @@ def hyps_at(goal: Goal, names: list[str]) -> list:
             raise TacticError(f"unknown hypothesis '{name}'")
         out.append(hyp)
     return out
+
+
+def rewrite_at(goal: Goal, rest: str, transform, tactic_name: str) -> tuple[object, tuple, list]:
+    """Apply `transform` to the hypotheses named by `rest`'s `at …` clause, or to the target when there is none
+    (as ring_nf, push_neg and friends do). Returns (target, hypotheses, the rewritten hypotheses' new types);
+    raises Lean's "made no progress" when nothing changed."""
+    _, locations, at_goal = split_location(rest.strip()) if rest.strip() else ("", None, True)
+    hyps = list(goal.hyps)
+    rewritten = []
+    for loc in locations or []:
+        h = goal.find_hyp(loc)
+        if h is None or h.is_var:
+            raise TacticError(f"unknown hypothesis '{loc}'")
+        new = transform(h.type)
+        if new != h.type:
+            rewritten.append(new)
+            hyps = [Hyp(x.fid, x.name, new, x.inaccessible) if x.fid == h.fid else x for x in hyps]
+    target = goal.target
+    if at_goal and not locations:
+        target = transform(goal.target)
+    if not rewritten and target == goal.target:
+        raise TacticError(f"{tactic_name} made no progress")
+    return target, tuple(hyps), rewritten

@@ -31,7 +31,7 @@ from ..terms import (
     rebuild,
     substitute,
 )
-from .args import split_list, split_location
+from .args import rewrite_at, split_list
 from .decision import _sign as sign_of
 from .engine import Context, TacticError, tactic
 from .script import Atomic
@@ -107,28 +107,10 @@ def ring(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
 
 @tactic("ring_nf", "ring_nf!")
 def ring_nf(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
-    _, locations, at_goal = split_location(node.rest.strip()) if node.rest.strip() else ("", None, True)
-    hyps = list(goal.hyps)
-    changed = False
-    for loc in locations or []:
-        h = goal.find_hyp(loc)
-        if h is None or h.is_var:
-            raise TacticError(f"unknown hypothesis '{loc}'")
-        new = ring_normal(h.type)
-        if new != h.type:
-            changed = True
-            if new == FALSE:
-                return []
-            hyps = [Hyp(x.fid, x.name, new, x.inaccessible) if x.fid == h.fid else x for x in hyps]
-    target = goal.target
-    if at_goal and not locations:
-        target = ring_normal(goal.target)
-        changed = changed or target != goal.target
-    if not changed:
-        raise TacticError("ring_nf made no progress")
-    if target == TRUE:
+    target, hyps, rewritten = rewrite_at(goal, node.rest, ring_normal, "ring_nf")
+    if FALSE in rewritten or target == TRUE:  # a hypothesis normalised to False, or the goal to True, closes it
         return []
-    return [Goal(target, tuple(hyps), goal.tag)]
+    return [Goal(target, hyps, goal.tag)]
 
 
 # ---------------------------------------------------------------------------------------------- field_simp

@@ -30,7 +30,7 @@ from ..terms import (
     num,
     rebuild,
 )
-from .args import split_list, split_location
+from .args import rewrite_at, split_list, split_location
 from .engine import Context, TacticError, tactic
 from .script import Atomic
 from .structural import prove_term
@@ -323,21 +323,5 @@ def push_neg_prop(p: Term) -> Term:
 
 @tactic("push_neg")
 def push_neg(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
-    _, locations, at_goal = split_location(node.rest.strip()) if node.rest.strip() else ("", None, True)
-    hyps = list(goal.hyps)
-    changed = False
-    for loc in locations or []:
-        h = goal.find_hyp(loc)
-        if h is None or h.is_var:
-            raise TacticError(f"unknown hypothesis '{loc}'")
-        new = push_neg_prop(h.type)
-        if new != h.type:
-            changed = True
-            hyps = [Hyp(x.fid, x.name, new, x.inaccessible) if x.fid == h.fid else x for x in hyps]
-    target = goal.target
-    if at_goal and (not locations):
-        target = push_neg_prop(goal.target)
-        changed = changed or target != goal.target
-    if not changed:
-        raise TacticError("push_neg made no progress")
-    return [Goal(target, tuple(hyps), goal.tag)]
+    target, hyps, _ = rewrite_at(goal, node.rest, push_neg_prop, "push_neg")
+    return [Goal(target, hyps, goal.tag)]
