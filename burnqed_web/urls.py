@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from prover import views
+from training import views as training_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("theorems/<int:theorem_id>/", views.theorem_detail, name="page-theorem"),
     path("compare/", views.compare, name="page-compare"),
     path("queues/", views.queues_fragment, name="page-queues"),
+    path("training/<int:training_id>/", training_views.training_detail, name="page-training"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include("prover.api.urls")),

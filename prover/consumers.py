@@ -38,33 +38,37 @@ async def _can_view(user) -> bool:
     return await database_sync_to_async(can_view)(user)
 
 
-class RunConsumer(AsyncJsonWebsocketConsumer):
-    """Live frames of one run (group `run.<id>`): numbered batches of engine events and status changes.
+class NumberedFramesConsumer(AsyncJsonWebsocketConsumer):
+    """Live frames of one object (group `<kind>.<id>`): numbered batches the workers send after commit.
 
     On connect the client gets the last sequence number already sent, so it knows where the stream starts
     and what to fetch from the API; every later frame is `{"type": "frame", "seq", "kind", "payload"}`.
+    Subclasses name the model and the group kind.
     """
+
+    model = None
+    kind = "run"
 
     async def connect(self) -> None:
         from channels.db import database_sync_to_async
 
         from .live import RunChannel, last_seq
-        from .models import Run
 
         user = self.scope.get("user")
-        self.run_id = int(self.scope["url_route"]["kwargs"]["run_id"])
+        self.object_id = int(self.scope["url_route"]["kwargs"]["object_id"])
         if not await _can_view(user):
             await self.close(code=4403)
             return
-        run = await Run.objects.filter(pk=self.run_id).only("pk", "key").afirst()
-        if run is None:
+        found = await self.model.objects.filter(pk=self.object_id).only("pk", "key").afirst()
+        if found is None:
             await self.close(code=4404)
             return
-        channel = RunChannel.of(run)
+        channel = RunChannel.of(found, self.kind)
         self.group = channel.group
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self.send_json({"type": "hello", "run": self.run_id, "last_seq": await database_sync_to_async(last_seq)(channel)})
+        await self.send_json({"type": "hello", self.kind: self.object_id,
+                              "last_seq": await database_sync_to_async(last_seq)(channel)})
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
@@ -72,3 +76,15 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
 
     async def run_frame(self, event: dict) -> None:
         await self.send_json({"type": "frame", "seq": event["seq"], "kind": event["kind"], "payload": event["payload"]})
+
+
+class RunConsumer(NumberedFramesConsumer):
+    """A search run's live frames: batches of engine events and status changes (group `run.<id>`)."""
+
+    kind = "run"
+
+    @property
+    def model(self):
+        from .models import Run
+
+        return Run

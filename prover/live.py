@@ -16,24 +16,23 @@ from django.conf import settings
 
 
 class RunChannel(NamedTuple):
+    """Where one run's frames go: group `<kind>.<id>` (kind `run` for searches, `training` for training runs)."""
+
     id: int
     key: str
+    kind: str = "run"
 
     @classmethod
-    def of(cls, run) -> "RunChannel":
-        return cls(run.pk, run.key.hex)
+    def of(cls, run, kind: str = "run") -> "RunChannel":
+        return cls(run.pk, run.key.hex, kind)
 
     @property
     def group(self) -> str:
-        return group_name(self.id)
+        return f"{self.kind}.{self.id}"
 
     def redis_key(self, what: str) -> str:
         prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "burnqed")
-        return f"{prefix}:run:{self.key}:{what}"
-
-
-def group_name(run_id: int) -> str:
-    return f"run.{run_id}"
+        return f"{prefix}:{self.kind}:{self.key}:{what}"
 
 
 @cache
@@ -49,7 +48,7 @@ def last_seq(channel: RunChannel) -> int:
 def send_frame(channel: RunChannel, kind: str, payload: dict) -> int:
     """Number and send one frame to everyone watching the run; returns its sequence number."""
     seq = int(_redis().incr(channel.redis_key("seq")))
-    frame = {"type": "run.frame", "seq": seq, "kind": kind, "payload": payload}
+    frame = {"type": "run.frame", "seq": seq, "kind": kind, "payload": payload}  # handled by run_frame()
     async_to_sync(get_channel_layer().group_send)(channel.group, frame)
     return seq
 

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from ..models import FINISHED, RUN_TRANSITIONS, Run, RunStatus
+from ..models import FINISHED, RUN_TRANSITIONS, RunStatus
 from .errors import ServiceError
 
 
@@ -10,7 +10,7 @@ class InvalidTransition(ServiceError):
     pass
 
 
-def transition_run(*, run: Run, to: str, error: str = "", only_from: str | None = None) -> Run:
+def transition_run(*, run, to: str, error: str = "", only_from: str | None = None):
     """Move `run` to status `to`, atomically: a concurrent change wins and this call raises InvalidTransition.
 
     `only_from` narrows the move to one current status (e.g. cancel at once only what is still queued).
@@ -28,10 +28,12 @@ def transition_run(*, run: Run, to: str, error: str = "", only_from: str | None 
         changes["finished_at"] = now
     if error:
         changes["error"] = error
-    # A conditional UPDATE, so two workers racing to finish one run cannot both succeed.
-    updated = Run.objects.filter(pk=run.pk, status__in=allowed_from).update(**changes)
+    # A conditional UPDATE, so two workers racing to finish one run cannot both succeed. Search runs and
+    # training runs share the state machine: the run's own model is updated.
+    objects = type(run)._default_manager
+    updated = objects.filter(pk=run.pk, status__in=allowed_from).update(**changes)
     if not updated:
-        current = Run.objects.filter(pk=run.pk).values_list("status", flat=True).first()
+        current = objects.filter(pk=run.pk).values_list("status", flat=True).first()
         raise InvalidTransition(f"run {run.pk} cannot go from {current} to {to}")
     run.refresh_from_db()
     return run

@@ -1,0 +1,1 @@
+"""REST API of the training app: training runs, their metric curves, checkpoints."""
