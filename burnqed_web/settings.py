@@ -126,6 +126,7 @@ BURNQED_ENCODER_URL = env.str("BURNQED_ENCODER_URL", default="")
 BURNQED_LEAN = env.str("BURNQED_LEAN", default="minilean")
 # A running run that no worker has reported on for this long is failed by the reaper (its worker died).
 BURNQED_RUN_STALE_S = env.float("BURNQED_RUN_STALE_S", default=300.0)
+BURNQED_CHECKPOINT_DIR = Path(env.str("BURNQED_CHECKPOINT_DIR", default=str(VAR_DIR / "checkpoints")))
 BURNQED_TRAJECTORY_DIR = Path(env.str("BURNQED_TRAJECTORY_DIR", default=str(VAR_DIR / "trajectories")))
 
 # --- auth, api ------------------------------------------------------------------------------------------

@@ -1,0 +1,69 @@
+"""Training runs through the service on real parts: validation by the loop's own config, a LoRA SFT run on a
+real Celery worker (tiny random Llama), its curves stored and its checkpoint registered with lineage."""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from prover.services import ServiceError
+from training.models import Checkpoint, MetricPoint, TrainingRun
+from training.services import launch_training
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def tiny_sft_inputs(tmp_path):
+    from prover.serving.tiny_model import build_tiny_llama
+
+    model = build_tiny_llama(tmp_path / "tiny")
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("\n".join(
+        json.dumps({"name": f"thm{i}", "state_before": f"x : ℝ\nh : x = {i}\n⊢ x + 1 = {i + 1}", "tactic": "linarith"})
+        for i in range(8)) + "\n", encoding="utf-8")
+    return str(model), str(pairs)
+
+
+def wait_finished(training: TrainingRun, timeout_s: float = 180) -> TrainingRun:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        training.refresh_from_db()
+        if training.finished:
+            return training
+        time.sleep(0.2)
+    raise AssertionError(f"training {training.pk} still {training.status}")
+
+
+def test_a_bad_training_config_is_refused_with_its_field_and_nothing_is_stored(researcher, viewer, tiny_sft_inputs):
+    model, pairs = tiny_sft_inputs
+    with pytest.raises(ServiceError) as caught:
+        launch_training(user=researcher, kind="sft", config={"model_path": model, "data_files": [pairs], "max_steps": 0})
+    assert caught.value.field == "config.max_steps" and "max_steps must be an integer >= 1" in caught.value.message
+    with pytest.raises(ServiceError) as caught:
+        launch_training(user=researcher, kind="sft", config={"model_path": model, "data_files": [pairs], "colour": 1})
+    assert caught.value.field == "config.colour"
+    with pytest.raises(ServiceError, match="unknown training kind"):
+        launch_training(user=researcher, kind="rlhf", config={})
+    with pytest.raises(ServiceError, match="researcher or admin"):
+        launch_training(user=viewer, kind="sft", config={"model_path": model, "data_files": [pairs]})
+    assert not TrainingRun.objects.exists()
+
+
+def test_sft_runs_on_a_worker_streams_its_curves_and_registers_a_checkpoint(researcher, celery_worker_process,
+                                                                          tiny_sft_inputs):
+    model, pairs = tiny_sft_inputs
+    base = Checkpoint.objects.create(kind="base", name="tiny", path=model)
+    training = launch_training(user=researcher, kind="sft", name="sft on pairs", base_checkpoint=base, config={
+        "model_path": model, "data_files": [pairs], "max_steps": 4, "batch_size": 2, "grad_accum": 1,
+        "log_every": 1, "eval_every": 2, "val_fraction": 0.25, "max_length": 512})
+    training = wait_finished(training)
+    assert training.status == "succeeded", training.error
+    losses = list(MetricPoint.objects.filter(training_run=training, name="train_loss").order_by("step"))
+    assert [p.step for p in losses] == [1, 2, 3, 4]
+    assert MetricPoint.objects.filter(training_run=training, name="val_loss").exists()
+    checkpoint = Checkpoint.objects.get(training_run=training)
+    assert checkpoint.kind == "lora" and checkpoint.parent == base
+    assert checkpoint.meta["steps"] == 4 and checkpoint.meta["data_files"]
+    assert (Path(checkpoint.path) / "adapter_config.json").exists()

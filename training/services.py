@@ -1,0 +1,103 @@
+"""Training runs: launch, cancel, execute (on a GPU worker). Thin over the loops in training/loops.py."""
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from prover import live
+from prover.models import RunStatus
+from prover.roles import can_launch
+from prover.services import InvalidTransition, ServiceError, transition_run
+from prover.versions import package_versions
+
+from .loops import LoopConfigError, loop_for
+from .models import Checkpoint, TrainingRun
+from .recording import MetricRecorder
+
+log = logging.getLogger(__name__)
+
+
+def output_dir_of(training: TrainingRun) -> str:
+    return str(settings.BURNQED_CHECKPOINT_DIR / f"{training.kind}-{training.pk}-{training.key.hex[:12]}")
+
+
+def launch_training(*, user, kind: str, config: Mapping[str, Any], name: str = "",
+                    base_checkpoint: Checkpoint | None = None) -> TrainingRun:
+    """Validate `config` with the loop's own config class, store the run, queue it on `gpu` after commit."""
+    if not can_launch(user):
+        raise ServiceError("launching training needs the researcher or admin role")
+    loop = loop_for_or_error(kind)
+    with transaction.atomic():
+        training = TrainingRun.objects.create(kind=kind, name=name.strip(), config=dict(config), owner=user,
+                                              base_checkpoint=base_checkpoint, versions=package_versions())
+        try:
+            loop.build(training.config, output_dir_of(training))
+        except LoopConfigError as exc:
+            transaction.set_rollback(True)
+            raise ServiceError(str(exc), field=f"config.{exc.field}" if exc.field else "config") from None
+        from .tasks import train
+
+        transaction.on_commit(lambda: train.delay(training.pk, training.key.hex))
+    return training
+
+
+def loop_for_or_error(kind: str):
+    try:
+        return loop_for(kind)
+    except LoopConfigError as exc:
+        raise ServiceError(str(exc), field="kind") from None
+
+
+def cancel_training(*, user, training: TrainingRun) -> TrainingRun:
+    """The loop stops before its next optimizer step and still saves what it learnt; the run ends cancelled."""
+    if not can_launch(user):
+        raise ServiceError("cancelling training needs the researcher or admin role")
+    training.refresh_from_db()
+    if training.finished:
+        raise ServiceError(f"training run {training.pk} has already {training.status}")
+    TrainingRun.objects.filter(pk=training.pk).update(cancel_requested=True)
+    channel = live.RunChannel.of(training, "training")
+    live.request_cancel(channel)
+    if training.status == RunStatus.QUEUED:
+        try:
+            transition_run(run=training, to=RunStatus.CANCELLED, error="cancelled before it started",
+                           only_from=RunStatus.QUEUED)
+        except InvalidTransition:
+            pass
+    training.refresh_from_db()
+    live.send_frame(channel, "status", {"status": training.status})
+    return training
+
+
+def execute_training(*, training_id: int, key: str) -> str:
+    """Run the loop on this worker; metrics stream live, the result becomes a Checkpoint. Never raises."""
+    training = TrainingRun.objects.filter(pk=training_id, key=key).select_related("base_checkpoint").first()
+    if training is None:
+        return "unknown training run"  # a message older than this database
+    channel = live.RunChannel.of(training, "training")
+    if training.finished or live.cancel_requested(channel):
+        return training.status
+    transition_run(run=training, to=RunStatus.RUNNING)
+    live.send_frame(channel, "status", {"status": RunStatus.RUNNING})
+    recorder = MetricRecorder(training)
+    try:
+        loop = loop_for(training.kind)
+        config = loop.build(training.config, output_dir_of(training))
+        result = loop.run(config, on_metric=recorder, cancel=lambda: live.cancel_requested(channel))
+        recorder.close()
+        Checkpoint.objects.create(
+            kind=loop.checkpoint_kind, name=f"{training.kind}-{training.pk}", path=result.output_dir,
+            training_run=training, parent=training.base_checkpoint, meta=result.meta,
+        )
+        final = RunStatus.CANCELLED if result.status == "cancelled" else RunStatus.SUCCEEDED
+        transition_run(run=training, to=final)
+    except Exception as exc:
+        log.exception("training run %s failed", training_id)
+        recorder.close()
+        transition_run(run=training, to=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+    training.refresh_from_db()
+    live.send_frame(channel, "status", {"status": training.status, "error": training.error})
+    return training.status
