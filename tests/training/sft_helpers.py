@@ -38,3 +38,6 @@ def pair_rows(n: int = 12) -> list[dict]:
         rows.append({"name": f"thm_{i}", "state_before": f"x : ℕ\n⊢ x + {i} = {i} + x", "tactic": "omega"})
         rows.append({"name": f"thm_{i}", "state_before": f"h : {i} < x\n⊢ 0 < x", "tactic": "linarith"})
     return rows
+
+
+ROOT = Path(__file__).resolve().parents[2]
