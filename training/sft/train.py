@@ -76,7 +76,7 @@ class SFTConfig:
             self.data_files = [str(self.data_files)]
         need(len(self.data_files) > 0, "data_files: give at least one JSONL file")
         for path in self.data_files:
-            need(Path(path).is_file(), f"data file {path} does not exist")
+            need(Path(path).is_file(), f"data_files: {path} does not exist")
         need(bool(str(self.output_dir)), "output_dir is required")
         try:
             fmt = get_prompt_format(self.prompt_format)
