@@ -9,6 +9,12 @@ def datasets_with_counts() -> QuerySet[Dataset]:
     return Dataset.objects.annotate(theorem_count=Count("theorems", distinct=True)).order_by("name")
 
 
+def recent_training_runs(limit: int = 20):
+    from training.models import TrainingRun
+
+    return TrainingRun.objects.select_related("owner").order_by("-created_at", "-id")[:limit]
+
+
 def recent_runs(limit: int = 50) -> QuerySet[Run]:
     return Run.objects.select_related("owner", "dataset").order_by("-created_at", "-id")[:limit]
 

@@ -28,7 +28,8 @@ def viewer_required(view):
 
 @viewer_required
 def home(request):
-    return render(request, "prover/home.html", {"datasets": selectors.datasets_with_counts(), "runs": selectors.recent_runs()})
+    return render(request, "prover/home.html", {"datasets": selectors.datasets_with_counts(), "runs": selectors.recent_runs(),
+                                                "trainings": selectors.recent_training_runs()})
 
 
 @viewer_required

@@ -1,8 +1,17 @@
-from django.shortcuts import get_object_or_404, render
+import json
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from prover.roles import can_launch
+from prover.services import ServiceError
 from prover.views import viewer_required
 
+from .forms import STARTING_CONFIGS, TrainingLaunchForm
 from .models import TrainingRun
+from .services import cancel_training, launch_training
 
 
 @viewer_required
@@ -10,3 +19,41 @@ def training_detail(request, training_id: int):
     training = get_object_or_404(TrainingRun.objects.select_related("base_checkpoint"), pk=training_id)
     return render(request, "training/training_detail.html",
                   {"training": training, "checkpoints": training.checkpoints.order_by("created_at")})
+
+
+@viewer_required
+def training_new(request):
+    if not can_launch(request.user):
+        raise PermissionDenied("launching training needs the researcher role")
+    if request.method == "POST":
+        form = TrainingLaunchForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                training = launch_training(user=request.user, kind=data["kind"], config=data["config"],
+                                           name=data["name"], base_checkpoint=data["base_checkpoint"])
+            except ServiceError as exc:
+                form.add_error("config" if (exc.field or "").startswith("config") else None, exc.message)
+            else:
+                messages.success(request, f"Training run {training.pk} queued.")
+                return redirect("page-training", training_id=training.pk)
+    else:
+        clone = TrainingRun.objects.filter(pk=request.GET.get("clone") or 0).first()
+        kind = clone.kind if clone else request.GET.get("kind", "sft")
+        config = clone.config if clone else STARTING_CONFIGS.get(kind, {})
+        form = TrainingLaunchForm(initial={"kind": kind, "name": f"{clone} (copy)" if clone else "",
+                                           "base_checkpoint": clone.base_checkpoint_id if clone else None,
+                                           "config": json.dumps(config, indent=2)})
+    return render(request, "training/training_new.html", {"form": form})
+
+
+@require_POST
+@viewer_required
+def training_cancel(request, training_id: int):
+    training = get_object_or_404(TrainingRun, pk=training_id)
+    try:
+        cancel_training(user=request.user, training=training)
+        messages.success(request, f"Training run {training.pk}: cancel requested.")
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect("page-training", training_id=training.pk)

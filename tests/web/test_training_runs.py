@@ -1,6 +1,7 @@
 """Training runs through the service on real parts: validation by the loop's own config, a LoRA SFT run on a
 real Celery worker (tiny random Llama), its curves stored and its checkpoint registered with lineage."""
 
+import html
 import json
 import time
 from pathlib import Path
@@ -67,3 +68,46 @@ def test_sft_runs_on_a_worker_streams_its_curves_and_registers_a_checkpoint(rese
     assert checkpoint.kind == "lora" and checkpoint.parent == base
     assert checkpoint.meta["steps"] == 4 and checkpoint.meta["data_files"]
     assert (Path(checkpoint.path) / "adapter_config.json").exists()
+
+
+def test_cancel_from_the_api_stops_the_loop_which_keeps_what_it_learnt(researcher, viewer, celery_worker_process,
+                                                                       tiny_sft_inputs):
+    from rest_framework.test import APIClient
+
+    model, pairs = tiny_sft_inputs
+    api = APIClient()
+    api.force_authenticate(researcher)
+    created = api.post("/api/training-runs/", {"kind": "sft", "name": "long", "config": {
+        "model_path": model, "data_files": [pairs], "max_steps": 100000, "batch_size": 2, "grad_accum": 1,
+        "log_every": 1, "eval_every": 0, "max_length": 512}}, format="json")
+    assert created.status_code == 201, created.content
+    training = TrainingRun.objects.get(pk=created.json()["id"])
+    deadline = time.monotonic() + 120
+    while not MetricPoint.objects.filter(training_run=training).exists():
+        assert time.monotonic() < deadline, "the loop never logged a step"
+        time.sleep(0.2)
+    watcher = APIClient()
+    watcher.force_authenticate(viewer)
+    assert watcher.post(f"/api/training-runs/{training.pk}/cancel/").status_code == 403
+    assert api.post(f"/api/training-runs/{training.pk}/cancel/").status_code == 200
+    training = wait_finished(training, timeout_s=60)
+    assert training.status == "cancelled"
+    assert training.steps_done < 100000
+    assert Checkpoint.objects.get(training_run=training).meta["status"] == "cancelled"
+
+
+def test_the_launch_form_and_the_api_report_the_same_config_errors(client, researcher, tiny_sft_inputs):
+    from rest_framework.test import APIClient
+
+    model, pairs = tiny_sft_inputs
+    bad = {"model_path": model, "data_files": [pairs], "learning_rate": -1}
+    api = APIClient()
+    api.force_authenticate(researcher)
+    body = api.post("/api/training-runs/", {"kind": "sft", "config": bad}, format="json").json()
+    message = body["config.learning_rate"][0]
+    client.force_login(researcher)
+    assert "model_path" in client.get("/training/new/?kind=sft").content.decode()
+    page = client.post("/training/new/", {"kind": "sft", "config": json.dumps(bad)}).content.decode()
+    assert html.escape(message) in page
+    assert "not JSON" in client.post("/training/new/", {"kind": "sft", "config": "{oops"}).content.decode()
+    assert not TrainingRun.objects.exists()

@@ -1,7 +1,11 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from prover.services import ServiceError
 
 from ..models import Checkpoint, MetricPoint, TrainingRun
 
@@ -27,9 +31,49 @@ class CheckpointSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "name", "path", "training_run", "parent", "meta", "created_at"]
 
 
-class TrainingRunViewSet(viewsets.ReadOnlyModelViewSet):
+class TrainingLaunchSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="sft or ebm")
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    config = serializers.DictField(help_text="The loop's settings (training.sft.train.SFTConfig, ...), output_dir excepted.")
+    base_checkpoint = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class TrainingRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = TrainingRunSerializer
     queryset = TrainingRun.objects.select_related("owner")
+
+    @extend_schema(request=TrainingLaunchSerializer, responses={201: TrainingRunSerializer},
+                   description="Launch a training run on a gpu worker (researcher role). Errors are keyed "
+                               "`config.<setting>`.")
+    def create(self, request, *args, **kwargs):
+        from ..services import launch_training
+
+        form = TrainingLaunchSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        base = None
+        if data["base_checkpoint"] is not None:
+            base = Checkpoint.objects.filter(pk=data["base_checkpoint"]).first()
+            if base is None:
+                raise ValidationError({"base_checkpoint": [f"no checkpoint {data['base_checkpoint']}"]})
+        try:
+            training = launch_training(user=request.user, kind=data["kind"], config=data["config"], name=data["name"],
+                                       base_checkpoint=base)
+        except ServiceError as exc:
+            raise ValidationError(exc.errors) from None
+        return Response(TrainingRunSerializer(training).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: TrainingRunSerializer},
+                   description="Cancel: the loop stops before its next step, saves what it learnt, ends `cancelled`.")
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        from ..services import cancel_training
+
+        try:
+            training = cancel_training(user=request.user, training=self.get_object())
+        except ServiceError as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+        return Response(TrainingRunSerializer(training).data)
 
     @extend_schema(parameters=[OpenApiParameter("name", OpenApiTypes.STR, description="Only this metric.")],
                    responses={200: MetricPointSerializer(many=True)},

@@ -1,0 +1,28 @@
+import json
+
+from django import forms
+
+from .models import Checkpoint, TrainingRun
+
+# What the launch form starts from, per kind: the settings a researcher changes most (the rest keep defaults).
+STARTING_CONFIGS = {
+    "sft": {"model_path": "", "data_files": [""], "max_steps": 1000, "learning_rate": 2e-5, "lora_r": 32},
+    "ebm": {"trajectory_files": [""], "encoder_url": "http://127.0.0.1:30001", "max_steps": 2000},
+}
+
+
+class TrainingLaunchForm(forms.Form):
+    kind = forms.ChoiceField(choices=TrainingRun.Kind.choices)
+    name = forms.CharField(max_length=200, required=False)
+    base_checkpoint = forms.ModelChoiceField(queryset=Checkpoint.objects.all(), required=False)
+    config = forms.CharField(widget=forms.Textarea(attrs={"rows": 12, "class": "mono"}),
+                             help_text="JSON: the loop's settings (see training/sft/train.py SFTConfig, ...)")
+
+    def clean_config(self) -> dict:
+        try:
+            value = json.loads(self.cleaned_data["config"])
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError("must be a JSON object")
+        return value
