@@ -119,15 +119,12 @@ def test_checkpoint_round_trip_and_meta(tmp_path, toy_file):
 
 
 def test_cancellation_between_steps(tmp_path, toy_file):
-    asked = []
-
-    def should_cancel() -> bool:
-        asked.append(1)
-        return len(asked) > 3
-
+    logged: list[int] = []
     result = train_energy_head([toy_file], SignalEmbedder(), tmp_path / "out", _config(steps=50),
-                               should_cancel=should_cancel)
-    assert result.stop_reason == "cancelled" and result.steps_done == 3 and result.checkpoint_dir is None
+                               on_metric=lambda name, value, step: logged.append(step) if name == "train/loss" else None,
+                               should_cancel=lambda: bool(logged))
+    # The flag is read before each step: the step that logged at 10 was the last to run.
+    assert result.stop_reason == "cancelled" and result.steps_done == 10 and result.checkpoint_dir is None
     assert json.loads((tmp_path / "out" / META_FILENAME).read_text())["stop_reason"] == "cancelled"
     assert not (tmp_path / "out" / "energy_head.safetensors").exists()
 
@@ -139,3 +136,18 @@ def test_config_validation():
         EbmTrainConfig(lr=-1.0)
     with pytest.raises(ValueError, match="hidden_dims"):
         EbmTrainConfig(hidden_dims=(8, 0))
+
+
+def test_cancellation_while_embedding(tmp_path, toy_file):
+    embedder = SignalEmbedder()
+    result = train_energy_head([toy_file], embedder, tmp_path / "out", _config(embed_batch_size=1),
+                               should_cancel=lambda: bool(embedder.seen))
+    assert result.stop_reason == "cancelled" and result.steps_done == 0 and result.head is None
+    assert sum(embedder.seen.values()) == 8  # one chunk of 8 * embed_batch_size texts, then the flag was seen
+    assert json.loads((tmp_path / "out" / META_FILENAME).read_text())["stop_reason"] == "cancelled"
+
+
+def test_depth_four_rank1_is_reported(tmp_path):
+    deep = write_rows(tmp_path / "deep.parquet", toy_rows(20, width=2, depth=5))
+    result = train_energy_head([deep], SignalEmbedder(), tmp_path / "out", _config(steps=10, eval_every=10))
+    assert 0.0 <= result.final_metrics["val/sibling_rank1_d4plus"] <= 1.0

@@ -82,13 +82,15 @@ class HttpEmbedder:
     """Sync adapter over the async `EncoderClient`; it owns a private event loop (and the client's pool)."""
 
     def __init__(self, base_url: str, *, hidden_size: int, backbone_id: str, max_batch_texts: int = 32) -> None:
+        from prover.value.embedding_cache import EmbeddingCache
         from prover.value.encoder_client import EncoderClient
 
         self.embedding_dim = hidden_size
         self.backbone_id = backbone_id
         self._loop = asyncio.new_event_loop()
+        # The client's own LRU is off: CachedEmbedder keeps every vector the loop needs, once.
         self._client_factory = lambda: EncoderClient(base_url, hidden_size=hidden_size,
-                                                     max_batch_texts=max_batch_texts)
+                                                     max_batch_texts=max_batch_texts, cache=EmbeddingCache(0))
         self._client = None
 
     def embed(self, texts: Sequence[str]) -> torch.Tensor:

@@ -8,10 +8,11 @@ up front through an `Embedder`; training then only indexes a matrix. The head ow
 `should_cancel()` is asked between steps.
 
 Metric names given to `on_metric(name, value, step)`:
-  probe/centroid_l2, probe/linear_probe_acc, probe/size (step 0, embeddings only)
+  embed/texts, probe/centroid_l2, probe/linear_probe_acc, probe/size (step 0, embeddings only)
   train/loss, train/rank_accuracy, train/energy_gap, train/lr            every log_every steps
   ebm/temperature                                                        every temperature_check_every steps
-  val/loss, val/rank_accuracy, val/energy_gap, val/sibling_rank1, val/sibling_groups   every eval_every + end
+  val/loss, val/rank_accuracy, val/energy_gap, val/sibling_rank1, val/sibling_groups,
+  val/sibling_rank1_d4plus (when the validation has decision points at depth 4+)   every eval_every + end
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ class EbmTrainResult:
     output_dir: Path
     checkpoint_dir: Path | None
     final_metrics: dict[str, float]
-    head: GoalConditionedEnergyHead
+    head: GoalConditionedEnergyHead | None  # None when cancelled before the head was built
     dataset: EbmDataset
 
 
@@ -176,6 +177,11 @@ def _evaluate(head, matrix, data: _Tensors, dataset: EbmDataset, index: dict[str
             value, groups = sibling_rank1([c.parent for c in children], energies, [c.positive for c in children])
             metrics["val/sibling_rank1"] = value
             metrics["val/sibling_groups"] = float(groups)
+            deep = [i for i, c in enumerate(children) if c.depth >= 4]
+            value, groups = sibling_rank1([children[i].parent for i in deep], [energies[i] for i in deep],
+                                          [children[i].positive for i in deep])
+            if groups:
+                metrics["val/sibling_rank1_d4plus"] = value
     head.train(was_training)
     return metrics
 
@@ -215,7 +221,16 @@ def train_energy_head(
     cached = embedder if isinstance(embedder, CachedEmbedder) else CachedEmbedder(embedder,
                                                                                     batch_size=config.embed_batch_size)
     texts = dataset.texts()
-    matrix = cached.embed(texts).to(device)
+    chunks = []
+    chunk_size = config.embed_batch_size * 8
+    for start in range(0, len(texts), chunk_size):
+        if cancelled():  # embedding a large run's states over HTTP takes a while
+            _write_meta(output_dir, {"kind": "ebm", "stop_reason": "cancelled", "steps_done": 0,
+                                     "data": dataset.files, "split": dataset.split})
+            return EbmTrainResult("cancelled", 0, output_dir, None, {}, head, dataset)
+        chunks.append(cached.embed(texts[start:start + chunk_size]))
+    emit("embed/texts", float(len(texts)), 0)
+    matrix = torch.cat(chunks).to(device)
     index = {text: i for i, text in enumerate(texts)}
     dim = int(matrix.shape[1])
 
