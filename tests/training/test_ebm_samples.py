@@ -19,8 +19,8 @@ from tests.training.ebm_helpers import (
     toy_rows,
     write_rows,
 )
+from training.data.splits import is_validation
 from training.ebm.samples import SampleConfig, SampleError, build_samples, file_sha256
-from training.ebm.split import is_validation, split_theorems
 
 
 async def test_samples_from_an_engine_trajectory_file(tmp_path):
@@ -69,7 +69,8 @@ def test_split_is_by_theorem_name_and_stable(tmp_path):
     assert data.validation_theorems and data.train_theorems
     assert {s.theorem for s in data.train} <= set(data.train_theorems)
     assert {s.theorem for s in data.validation} <= set(data.validation_theorems)
-    assert all(is_validation(n, val_fraction=0.3, source="trajectories") for n in data.validation_theorems)
+    assert all(is_validation(n, 0.3) for n in data.validation_theorems)
+    assert not any(is_validation(n, 0.3) for n in data.train_theorems)
     # Negatives never cross the split.
     val_texts = {t for s in data.validation for t in (s.positive, *s.negatives)}
     train_texts = {t for s in data.train for t in (s.positive, *s.negatives)}
@@ -78,7 +79,6 @@ def test_split_is_by_theorem_name_and_stable(tmp_path):
     more = write_rows(tmp_path / "more.parquet", toy_rows(10, prefix="other"))
     again = build_samples([path, more], config)
     assert set(data.validation_theorems) <= set(again.validation_theorems)
-    assert split_theorems(["b", "a", "a"], val_fraction=0.0) == (["a", "b"], [])
     # Validation decision points carry both labels.
     parents = {c.parent for c in data.rank_children}
     assert parents and all({c.positive for c in data.rank_children if c.parent == p} == {True, False}

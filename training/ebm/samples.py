@@ -7,7 +7,7 @@ state text, pitfall B7) with K negatives drawn in three tiers:
   easy   negatives of other theorems (of the same split: validation never borrows from training).
 A tier that runs short rolls into the next, and the rest is padded from every negative of the split.
 Draws are without replacement inside a tier while it lasts. The goal of a theorem is its root state's
-text (depth 0, no parent). The split is by theorem name (`split.py`).
+text (depth 0, no parent). The split is by theorem name (`training.data.splits`, shared with SFT).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prover.engine.trajectory import TrajectoryError, read_trajectories
-from training.ebm.split import SPLIT_METHOD, split_theorems
+from training.data.splits import SPLIT_SALT, split_by_name
 
 REQUIRED_COLUMNS = ("theorem_name", "state_id", "state_pp", "parent_state_id", "label", "depth_from_root",
                     "is_proof_complete")
@@ -74,7 +74,7 @@ class SampleConfig:
     hard_ratio: float = 0.6
     medium_ratio: float = 0.3
     val_fraction: float = 0.05
-    split_source: str = "trajectories"
+    split_salt: str = SPLIT_SALT  # the same salt as SFT, so both hold out the same theorems
     seed: int = 42
     probe_per_class: int = 200
     probe_min_depth: int = 2
@@ -249,8 +249,8 @@ def build_samples(paths: Sequence[str | os.PathLike], config: SampleConfig | Non
     if not any(not r.positive and _is_state(r) for r in records):
         raise SampleError(f"{names}: no negative state with text: every sample needs negatives")
     goals = _goals(records)
-    train_names, val_names = split_theorems({r.theorem for r in records}, val_fraction=config.val_fraction,
-                                            source=config.split_source)
+    train_names, val_names = split_by_name(sorted({r.theorem for r in records}), lambda name: name,
+                                           config.val_fraction, salt=config.split_salt)
     rng = random.Random(config.seed)
     train = _samples_for(records, set(train_names), goals, config, rng)
     validation = _samples_for(records, set(val_names), goals, config, rng)
@@ -263,7 +263,8 @@ def build_samples(paths: Sequence[str | os.PathLike], config: SampleConfig | Non
         train=train, validation=validation, train_theorems=train_names, validation_theorems=val_names,
         goals=goals, rank_children=_rank_children(records, set(val_names), goals),
         probe_positive=probe_pos, probe_negative=probe_neg, files=files,
-        split={"method": SPLIT_METHOD, "source": config.split_source, "val_fraction": config.val_fraction,
+        split={"method": "training.data.splits (md5 of '{salt}:{theorem}')", "salt": config.split_salt,
+               "val_fraction": config.val_fraction,
                "train_theorems": len(train_names), "validation_theorems": len(val_names),
                "validation_theorem_names": val_names},
     )
