@@ -137,9 +137,11 @@ def test_completion_is_tokenised_after_the_prompt_even_when_bpe_merges_across_th
     tok = tiny_tokenizer()
     # The deepseek prompt ends with two spaces of indentation, which byte-level BPE would merge with the tactic.
     prompt = format_prompt("deepseek-prover", state="⊢ 2 = 2")
-    item = tokenize_example(tok, prompt, training_completion("deepseek-prover", "norm_num"), max_length=512,
-                            bos_in_text=True)
-    assert item.input_ids[: item.prompt_length] == list(tok(prompt, add_special_tokens=False)["input_ids"])
+    completion = training_completion("deepseek-prover", "norm_num")
+    plain = list(tok(prompt, add_special_tokens=False)["input_ids"])
+    assert list(tok(prompt + completion, add_special_tokens=False)["input_ids"])[: len(plain)] != plain  # merged
+    item = tokenize_example(tok, prompt, completion, max_length=512, bos_in_text=True)
+    assert item.input_ids[: item.prompt_length] == plain
     assert tok.decode(item.input_ids[item.prompt_length :]).startswith("norm_num")
 
 
