@@ -100,3 +100,10 @@ def test_clear_errors(tmp_path):
         build_samples([])
     with pytest.raises(ValueError, match="hard_ratio"):
         SampleConfig(hard_ratio=0.8, medium_ratio=0.5)
+
+
+def test_a_short_pool_is_padded_with_replacement(tmp_path):
+    path = write_rows(tmp_path / "one.parquet", toy_rows(1, width=1, depth=1))
+    data = build_samples([path], SampleConfig(negatives_per_positive=4, val_fraction=0.0))
+    child = next(s for s in data.train if s.positive.startswith("good"))
+    assert child.kinds == ("hard", "pad", "pad", "pad") and set(child.negatives) == {"bad state 0.1.0"}

@@ -179,6 +179,38 @@ def _draw(rng: random.Random, pool: list[str], n: int) -> list[str]:
     return rng.sample(pool, n) if n <= len(pool) else list(pool)
 
 
+def _draw_excluding(rng: random.Random, pool: list[str], n: int, excluded: set[str]) -> list[str]:
+    """Up to `n` distinct texts of `pool` that are not in `excluded`.
+
+    Rejection sampling keeps a draw independent of the pool's size (a run has ~1M negatives); when the
+    excluded texts are a large part of the pool it filters the pool instead.
+    """
+    if n <= 0 or not pool:
+        return []
+    if len(excluded) * 2 >= len(pool):
+        return _draw(rng, [t for t in pool if t not in excluded], n)
+    chosen: dict[str, None] = {}
+    for _ in range(20 * n):
+        if len(chosen) == n:
+            break
+        text = pool[rng.randrange(len(pool))]
+        if text not in excluded:
+            chosen[text] = None
+    return list(chosen)
+
+
+def _pad(rng: random.Random, pool: list[str], n: int, excluded: str) -> list[str]:
+    """`n` draws with replacement from `pool` other than `excluded` ([] if nothing else is there)."""
+    if pool == [excluded] or not pool:
+        return []
+    out: list[str] = []
+    while len(out) < n:
+        text = pool[rng.randrange(len(pool))]
+        if text != excluded:
+            out.append(text)
+    return out
+
+
 def _samples_for(records: list[StateRecord], theorems: set[str], goals: dict[str, str], config: SampleConfig,
                  rng: random.Random) -> list[EbmSample]:
     mine = [r for r in records if r.theorem in theorems and _is_state(r) and r.theorem in goals]
@@ -191,6 +223,8 @@ def _samples_for(records: list[StateRecord], theorems: set[str], goals: dict[str
         by_parent[r.parent_key].append(r.text)
         by_theorem[r.theorem].append(r.text)
     all_negatives = sorted({r.text for r in negatives})
+    theorem_sets = {name: set(texts) for name, texts in by_theorem.items()}
+    theorem_sets.update({r.theorem: set() for r in mine if r.theorem not in theorem_sets})
     k = config.negatives_per_positive
     want_hard = round(k * config.hard_ratio)
     want_medium = round(k * config.medium_ratio)
@@ -200,17 +234,16 @@ def _samples_for(records: list[StateRecord], theorems: set[str], goals: dict[str
         hard = _draw(rng, hard_pool, want_hard)
         medium_pool = sorted(set(by_theorem.get(pos.theorem, [])) - set(hard_pool) - {pos.text})
         medium = _draw(rng, medium_pool, want_medium + want_hard - len(hard))
-        own = set(by_theorem.get(pos.theorem, [])) | {pos.text}
-        easy_pool = [t for t in all_negatives if t not in own]
-        easy = _draw(rng, easy_pool, k - len(hard) - len(medium))
+        own = theorem_sets[pos.theorem] | {pos.text}
+        easy = _draw_excluding(rng, all_negatives, k - len(hard) - len(medium), own)
         chosen = hard + medium + easy
         kinds = ["hard"] * len(hard) + ["medium"] * len(medium) + ["easy"] * len(easy)
-        pad_pool = [t for t in all_negatives if t != pos.text]
-        if not pad_pool:
-            continue
-        while len(chosen) < k:
-            chosen.append(rng.choice(pad_pool))
-            kinds.append("pad")
+        if len(chosen) < k:
+            pad = _pad(rng, all_negatives, k - len(chosen), pos.text)
+            if not pad:
+                continue
+            chosen += pad
+            kinds += ["pad"] * len(pad)
         samples.append(EbmSample(theorem=pos.theorem, goal=goals[pos.theorem], positive=pos.text,
                                  negatives=tuple(chosen), kinds=tuple(kinds), depth=pos.depth))
     return samples
