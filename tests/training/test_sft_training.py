@@ -125,6 +125,19 @@ def test_prover_serving_generates_with_the_adapter(trained):
     assert reply.json()["text"].startswith("omega")
 
 
+def test_training_continues_from_an_existing_adapter(trained, tmp_path):
+    _, first, first_metrics = trained
+    losses: list[float] = []
+    result = train_sft(
+        small_config(tmp_path, init_adapter=first.output_dir, max_steps=5, learning_rate=1e-5, warmup_steps=0,
+                     output_dir=str(tmp_path / "continued")),
+        on_metric=lambda name, value, step: losses.append(value) if name == "train_loss" else None,
+    )
+    fresh_first = next(v for name, v, _ in first_metrics if name == "train_loss")
+    assert result.status == "completed" and losses[0] < fresh_first / 4
+    assert read_meta(result.output_dir)["init_adapter"] == str(Path(first.output_dir).resolve())
+
+
 def test_cancel_flag_stops_between_steps_and_still_saves(tmp_path):
     seen: list[int] = []
     calls = {"n": 0}
@@ -156,6 +169,7 @@ def test_cancel_flag_stops_between_steps_and_still_saves(tmp_path):
         ({"lora_dropout": 1.5}, "lora_dropout"),
         ({"target_modules": []}, "target_modules"),
         ({"dtype": "fp16"}, "dtype"),
+        ({"init_adapter": "/nonexistent"}, "init_adapter"),
         ({"target_modules": ["q_proj", "c_attn"]}, r"\['c_attn'\] are not modules of this model"),
     ],
 )

@@ -63,6 +63,7 @@ class SFTConfig:
     dtype: str | None = None  # "bf16" | "fp32"; default bf16 on CUDA, fp32 on CPU
     gradient_checkpointing: bool = False
     dedupe: bool = True
+    init_adapter: str | None = None  # continue training this LoRA adapter (its r/alpha/targets win)
 
     def validate(self) -> SFTConfig:
         def need(cond: bool, message: str) -> None:
@@ -104,6 +105,8 @@ class SFTConfig:
              and all(isinstance(m, str) and m for m in self.target_modules),
              f"target_modules must be a non-empty list of module names, got {self.target_modules!r}")
         self.target_modules = list(self.target_modules)
+        need(self.init_adapter is None or (Path(self.init_adapter) / "adapter_config.json").exists(),
+             f"init_adapter {self.init_adapter} is not a peft adapter folder (no adapter_config.json)")
         need(self.dtype in (None, "bf16", "fp32"), f"dtype must be 'bf16' or 'fp32', got {self.dtype!r}")
         return self
 
@@ -255,11 +258,16 @@ def train_sft(
     if config.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()
-    lora = LoraConfig(
-        r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-        target_modules=config.target_modules, bias="none", task_type="CAUSAL_LM",
-    )
-    model = get_peft_model(model, lora)
+    if config.init_adapter:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, config.init_adapter, is_trainable=True)
+    else:
+        lora = LoraConfig(
+            r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+            target_modules=config.target_modules, bias="none", task_type="CAUSAL_LM",
+        )
+        model = get_peft_model(model, lora)
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in trainable if p.ndim >= 2]
@@ -352,6 +360,7 @@ def train_sft(
         "kind": "lora-sft",
         "status": status,
         "base_model": str(Path(config.model_path).resolve()),
+        "init_adapter": str(Path(config.init_adapter).resolve()) if config.init_adapter else None,
         "prompt_format": config.prompt_format,
         "bos_in_text": get_prompt_format(config.prompt_format).bos_in_text,
         "data_files": loaded.files,
