@@ -81,9 +81,17 @@ def test_cli_through_an_encode_server(tmp_path, capsys):
                      "--backbone-id", "toy-http", "--output", str(tmp_path / "out"), "--steps", "5",
                      "--hidden-dims", "8", "4", "2", "--val-fraction", "0.3", "--quiet"])
         assert code == 0
-        load_energy_head(tmp_path / "out", expected_embedding_dim=16, expected_backbone_id="toy-http")
+        first = load_energy_head(tmp_path / "out", expected_embedding_dim=16, expected_backbone_id="toy-http")
         # Each distinct text crossed the wire once, never an empty one.
         assert max(_EncodeHandler.embedder.seen.values()) == 1 and "" not in _EncodeHandler.embedder.seen
+        # A second run continues from the first head (its shape comes from the checkpoint).
+        assert main(["--trajectories", str(toy_file), "--encoder-url", url, "--hidden-size", "16",
+                     "--init-from", str(tmp_path / "out"), "--output", str(tmp_path / "again"), "--steps", "2",
+                     "--val-fraction", "0.3", "--quiet"]) == 0
+        again = load_energy_head(tmp_path / "again")
+        assert again.config.hidden_dims == first.config.hidden_dims == (8, 4, 2)
+        assert main(["--trajectories", str(toy_file), "--encoder-url", url, "--hidden-size", "16",
+                     "--init-from", str(tmp_path / "nothing"), "--output", str(tmp_path / "x"), "--quiet"]) == 2
         assert all(b["hidden_size"] == 16 for b in _EncodeHandler.bodies)
         embedder = HttpEmbedder(url, hidden_size=16, backbone_id="x")
         assert embedder.embed(["⊢ a"]).shape == (1, 16)

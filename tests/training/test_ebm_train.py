@@ -51,7 +51,7 @@ def test_metrics_callback_and_each_text_embedded_once(tmp_path, toy_file):
                                on_metric=lambda name, value, step: seen.append((name, value, step)))
     names = {name for name, _, _ in seen}
     assert {"probe/centroid_l2", "probe/linear_probe_acc", "train/loss", "train/rank_accuracy",
-            "train/energy_gap", "train/lr", "ebm/temperature", "val/loss", "val/rank_accuracy",
+            "train/energy_gap", "train/lr", "ebm/temperature", "ebm/temperature_healthy", "val/loss", "val/rank_accuracy",
             "val/energy_gap", "val/sibling_rank1"} <= names
     assert all(step == 0 for name, _, step in seen if name.startswith("probe/"))
     assert next(v for n, v, _ in seen if n == "probe/centroid_l2") > 0

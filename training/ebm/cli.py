@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden-size", type=int, help="embedding width of the /encode server (with --encoder-url)")
     p.add_argument("--backbone-id", help="backbone recorded in the checkpoint (default: the model path)")
     p.add_argument("--output", required=True, help="checkpoint directory")
+    p.add_argument("--init-from", help="energy-head checkpoint to continue from (e.g. the previous iteration's)")
     d = EbmTrainConfig()
     s = SampleConfig()
     p.add_argument("--steps", type=int, default=d.steps)
@@ -74,12 +75,25 @@ def main(argv: list[str] | None = None) -> int:
 
         embedder = InProcessEmbedder(args.model, device=args.device, backbone_id=args.backbone_id)
 
+    head = None
+    if args.init_from:
+        from prover.value.checkpoint import load_energy_head
+        from prover.value.errors import CheckpointError
+
+        try:
+            head = load_energy_head(args.init_from, expected_embedding_dim=embedder.embedding_dim).train()
+        except CheckpointError as exc:
+            embedder.close()
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+
     def on_metric(name: str, value: float, step: int) -> None:
         if not args.quiet:
             print(f"step {step:>6}  {name:<24} {value:.6g}", file=sys.stderr)
 
     try:
-        result = train_energy_head(args.trajectories, embedder, args.output, config, on_metric=on_metric)
+        result = train_energy_head(args.trajectories, embedder, args.output, config, on_metric=on_metric,
+                                   head=head)
     except SampleError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -10,7 +10,7 @@ up front through an `Embedder`; training then only indexes a matrix. The head ow
 Metric names given to `on_metric(name, value, step)`:
   embed/texts, probe/centroid_l2, probe/linear_probe_acc, probe/size (step 0, embeddings only)
   train/loss, train/rank_accuracy, train/energy_gap, train/lr            every log_every steps
-  ebm/temperature                                                        every temperature_check_every steps
+  ebm/temperature, ebm/temperature_healthy (1 in [0.5, 3.0], else 0)   every temperature_check_every steps
   val/loss, val/rank_accuracy, val/energy_gap, val/sibling_rank1, val/sibling_groups,
   val/sibling_rank1_d4plus (when the validation has decision points at depth 4+)   every eval_every + end
 """
@@ -317,6 +317,7 @@ def train_energy_head(
             final["ebm/temperature"] = tau
             emit("ebm/temperature", tau, step)
             health = temperature_health(tau, minimum=head.config.temperature_min, maximum=head.config.temperature_max)
+            emit("ebm/temperature_healthy", float(health is TemperatureHealth.HEALTHY), step)
             if health is TemperatureHealth.PINNED_AT_BOUND:
                 pinned_since = step if pinned_since is None else pinned_since
                 if step - pinned_since >= config.temperature_patience_steps:
