@@ -42,7 +42,89 @@ def _sft() -> Loop:
     return Loop(lambda values, out: _dataclass_config(SFTConfig, SFTConfigError, values, out), train_sft, "lora")
 
 
-LOOPS: dict[str, Callable[[], Loop]] = {"sft": _sft}
+@dataclass(frozen=True)
+class EbmJob:
+    """What the EBM loop needs besides its EbmTrainConfig: the data, where embeddings come from, a start head."""
+
+    trajectory_files: list[str]
+    output_dir: str
+    config: Any
+    encoder_url: str = ""
+    hidden_size: int = 0
+    model_path: str = ""
+    backbone_id: str = ""
+    init_from: str = ""
+
+
+@dataclass(frozen=True)
+class EbmOutcome:
+    status: str
+    output_dir: str
+    meta: dict
+
+
+_EBM_JOB_KEYS = ("trajectory_files", "encoder_url", "hidden_size", "model_path", "backbone_id", "init_from")
+
+
+def _build_ebm(values: Mapping[str, Any], output_dir: str) -> EbmJob:
+    from training.ebm.samples import SampleConfig
+    from training.ebm.train import EbmTrainConfig
+
+    job = {k: values[k] for k in _EBM_JOB_KEYS if k in values}
+    files = job.get("trajectory_files")
+    if not isinstance(files, list) or not files or not all(isinstance(f, str) and f for f in files):
+        raise LoopConfigError("trajectory_files: give a list of trajectory Parquet files", "trajectory_files")
+    if bool(job.get("encoder_url")) == bool(job.get("model_path")):
+        raise LoopConfigError("give either encoder_url (with hidden_size) or model_path, for the embeddings", "encoder_url")
+    if job.get("encoder_url") and not (isinstance(job.get("hidden_size"), int) and job["hidden_size"] > 0):
+        raise LoopConfigError("hidden_size: the encoder's embedding width is required with encoder_url", "hidden_size")
+    settings = {k: v for k, v in values.items() if k not in _EBM_JOB_KEYS}
+    known = {f.name for f in dataclasses.fields(EbmTrainConfig)}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise LoopConfigError(f"unknown setting(s) {unknown}; known: {sorted(known | set(_EBM_JOB_KEYS))}", unknown[0])
+    try:
+        if isinstance(settings.get("samples"), Mapping):
+            settings["samples"] = SampleConfig(**settings["samples"])
+        config = EbmTrainConfig(**settings)
+    except (TypeError, ValueError) as exc:
+        raise LoopConfigError(str(exc).removeprefix("invalid EbmTrainConfig: ")) from None
+    return EbmJob(trajectory_files=list(files), output_dir=output_dir, config=config, **{k: v for k, v in job.items()
+                                                                                         if k != "trajectory_files"})
+
+
+def _run_ebm(job: EbmJob, *, on_metric=None, cancel=None) -> EbmOutcome:
+    import json
+    from pathlib import Path
+
+    from training.ebm.embeddings import HttpEmbedder, InProcessEmbedder
+    from training.ebm.train import META_FILENAME, train_energy_head
+
+    if job.encoder_url:
+        embedder = HttpEmbedder(job.encoder_url, hidden_size=job.hidden_size, backbone_id=job.backbone_id or job.encoder_url)
+    else:
+        embedder = InProcessEmbedder(job.model_path, device=job.config.device, backbone_id=job.backbone_id or None)
+    try:
+        head = None
+        if job.init_from:
+            from prover.value import load_energy_head
+
+            head = load_energy_head(job.init_from, expected_embedding_dim=embedder.embedding_dim)
+        result = train_energy_head(job.trajectory_files, embedder, job.output_dir, job.config, on_metric=on_metric,
+                                   should_cancel=cancel, head=head)
+    finally:
+        embedder.close()
+    meta_path = Path(job.output_dir) / META_FILENAME
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    return EbmOutcome("cancelled" if result.stop_reason == "cancelled" else "completed",
+                      str(result.checkpoint_dir or job.output_dir), meta)
+
+
+def _ebm() -> Loop:
+    return Loop(_build_ebm, _run_ebm, "ebm")
+
+
+LOOPS: dict[str, Callable[[], Loop]] = {"sft": _sft, "ebm": _ebm}
 
 
 def loop_for(kind: str) -> Loop:

@@ -7,7 +7,7 @@
   if (!root) return;
   const id = root.dataset.trainingId;
   // Which chart a metric goes to: losses together, the EBM temperature with its healthy band, the rest below.
-  const chartOf = name => /loss/.test(name) ? "plot-loss" : /temperature/.test(name) ? "plot-temperature" : "plot-other";
+  const chartOf = name => /loss/.test(name) ? "plot-loss" : /temperature$/.test(name) ? "plot-temperature" : "plot-other";
   const traces = new Map();   // metric name -> {chart, index}
   let expected = null;
   window.burnqedTraining = {frames: 0, points: 0};

@@ -111,3 +111,35 @@ def test_the_launch_form_and_the_api_report_the_same_config_errors(client, resea
     assert html.escape(message) in page
     assert "not JSON" in client.post("/training/new/", {"kind": "sft", "config": "{oops"}).content.decode()
     assert not TrainingRun.objects.exists()
+
+
+def test_ebm_training_runs_on_a_worker_and_its_head_loads_for_search(researcher, celery_worker_process, tmp_path):
+    from prover.serving.tiny_model import build_tiny_llama
+    from prover.value import load_energy_head
+    from tests.training.ebm_helpers import toy_rows, write_rows
+
+    model = build_tiny_llama(tmp_path / "tiny")
+    trajectories = write_rows(tmp_path / "t.parquet", toy_rows(12))
+    training = launch_training(user=researcher, kind="ebm", name="ebm on toy", config={
+        "trajectory_files": [str(trajectories)], "model_path": str(model), "steps": 6, "batch_size": 4,
+        "log_every": 1, "eval_every": 3, "samples": {"negatives_per_positive": 3, "val_fraction": 0.25}})
+    training = wait_finished(training)
+    assert training.status == "succeeded", training.error
+    names = set(MetricPoint.objects.filter(training_run=training).values_list("name", flat=True))
+    assert {"train/loss", "ebm/temperature", "val/loss"} <= names
+    checkpoint = Checkpoint.objects.get(training_run=training)
+    assert checkpoint.kind == "ebm" and checkpoint.meta["stop_reason"] == "completed"
+    head = load_energy_head(checkpoint.path)
+    assert head.config.embedding_dim == 64  # the tiny model's width: what the search's scorer will check
+
+
+def test_ebm_settings_are_validated_before_anything_is_stored(researcher, tmp_path):
+    with pytest.raises(ServiceError) as caught:
+        launch_training(user=researcher, kind="ebm", config={"trajectory_files": [], "model_path": "m"})
+    assert caught.value.field == "config.trajectory_files"
+    with pytest.raises(ServiceError) as caught:
+        launch_training(user=researcher, kind="ebm", config={"trajectory_files": ["t.parquet"], "encoder_url": "http://x"})
+    assert caught.value.field == "config.hidden_size"
+    with pytest.raises(ServiceError, match="steps must be an int >= 1"):
+        launch_training(user=researcher, kind="ebm", config={"trajectory_files": ["t.parquet"], "model_path": "m", "steps": 0})
+    assert not TrainingRun.objects.exists()
