@@ -102,7 +102,12 @@ REDIS_URL = env.str("REDIS_URL", default="") or f"redis://127.0.0.1:{EMBEDDED_RE
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("BURNQED_CHANNEL_PREFIX", default="burnqed")},
+        "CONFIG": {
+            # No client-side read timeout: redis-py 8 defaults it to 5 s, the same as channels_redis's blocking
+            # receive, and an idle websocket consumer then dies every few seconds.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+            "prefix": env.str("BURNQED_CHANNEL_PREFIX", default="burnqed"),
+        },
     }
 }
 

@@ -7,22 +7,39 @@
   if (!root) return;
   const id = root.dataset.trainingId;
   // Which chart a metric goes to: losses together, the EBM temperature with its healthy band, the rest below.
-  const chartOf = name => /loss/.test(name) ? "plot-loss" : /temperature$/.test(name) ? "plot-temperature" : "plot-other";
+  // Losses share a chart, the EBM temperature has its own with the healthy band, every other metric (lr,
+  // tokens/s, rank accuracy ...) gets a small chart of its own, since their scales have nothing in common.
+  const chartOf = name => /loss/.test(name) ? "plot-loss" : /temperature$/.test(name) ? "plot-temperature" : otherChart(name);
+
+  function otherChart(name) {
+    const id = "plot-m-" + name.replace(/[^a-zA-Z0-9_-]/g, "_");
+    if (!document.getElementById(id)) {
+      const div = document.createElement("div");
+      div.id = id;
+      div.className = "plot small-plot";
+      document.getElementById("plot-other").appendChild(div);
+      Plotly.newPlot(id, [], layout(id, name), {displaylogo: false, responsive: true});
+    }
+    return id;
+  }
   const traces = new Map();   // metric name -> {chart, index}
   let expected = null;
   window.burnqedTraining = {frames: 0, points: 0};
 
-  function layout(chart) {
-    const base = {margin: {t: 36}, xaxis: {title: "step"}, legend: {orientation: "h"}};
-    if (chart === "plot-loss") return {...base, title: "loss"};
-    if (chart === "plot-temperature") return {...base, title: "EBM temperature (healthy 0.5–3.0)",
+  function layout(chart, name) {
+    const base = {margin: {t: 40}, xaxis: {title: {text: "step"}}, legend: {orientation: "h"}};
+    if (chart === "plot-loss") return {...base, title: {text: "loss"}};
+    if (chart === "plot-temperature") return {...base, title: {text: "EBM temperature (healthy 0.5–3.0)"},
       shapes: [{type: "rect", xref: "paper", x0: 0, x1: 1, y0: 0.5, y1: 3.0, fillcolor: "#1a7f37", opacity: 0.08, line: {width: 0}}]};
-    return {...base, title: "other metrics"};
+    return {...base, title: {text: name}, showlegend: false, height: 240};
   }
 
   function reset() {
     traces.clear();
-    for (const chart of ["plot-loss", "plot-temperature", "plot-other"]) Plotly.newPlot(chart, [], layout(chart), {displaylogo: false, responsive: true});
+    document.getElementById("plot-other").innerHTML = "";
+    for (const chart of ["plot-loss", "plot-temperature"]) {
+      if (document.getElementById(chart)) Plotly.newPlot(chart, [], layout(chart), {displaylogo: false, responsive: true});
+    }
   }
 
   function add(points) {
@@ -74,6 +91,10 @@
         el.textContent = msg.payload.status;
         el.className = `status status-${msg.payload.status}`;
         root.dataset.status = msg.payload.status;
+        if (["succeeded", "failed", "cancelled"].includes(msg.payload.status)) {
+          const cancel = document.getElementById("cancel-training");
+          if (cancel) cancel.closest("form").remove();
+        }
       }
     };
     socket.onclose = () => document.getElementById("live-dot").classList.remove("on");

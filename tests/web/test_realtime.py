@@ -46,6 +46,19 @@ async def test_a_group_message_reaches_a_logged_in_viewer_through_redis(viewer):
     await communicator.disconnect()
 
 
+async def test_an_idle_websocket_stays_open_and_still_receives(viewer):
+    """An open run page may wait minutes for the next frame; the consumer must not time out on its own."""
+    import asyncio
+
+    communicator = await connect(viewer)
+    assert (await communicator.connect())[0]
+    await communicator.receive_json_from()  # hello
+    await asyncio.sleep(7)  # longer than the 5 s blocking receive of channels_redis and redis-py 8's default read timeout
+    await get_channel_layer().group_send(HEALTH_GROUP, {"type": "health.event", "payload": {"after": "idle"}})
+    assert await communicator.receive_json_from(timeout=5) == {"type": "event", "payload": {"after": "idle"}}
+    await communicator.disconnect()
+
+
 async def test_anonymous_and_role_less_users_are_refused(no_role_user):
     for user in (None, no_role_user):
         communicator = await connect(user)
