@@ -64,4 +64,7 @@ def test_curves_through_the_api_and_the_page(client, viewer):
     assert api.get("/api/training-runs/").json()["results"][0]["steps_done"] == 120
     client.force_login(viewer)
     page = client.get(f"/training/{run.pk}/").content.decode()
-    assert "plotly/plotly.min.js" in page and "js/training_live.js" in page and 'id="plot-temperature"' in page
+    assert "plotly/plotly.min.js" in page and "js/training_live.js" in page and 'id="plot-loss"' in page
+    assert 'id="plot-temperature"' not in page  # an SFT run has no EBM temperature
+    ebm = TrainingRun.objects.create(kind="ebm", name="ebm0")
+    assert 'id="plot-temperature"' in client.get(f"/training/{ebm.pk}/").content.decode()
