@@ -10,7 +10,8 @@ from django.db import transaction
 from prover import live
 from prover.models import RunStatus
 from prover.roles import can_launch
-from prover.services import InvalidTransition, ServiceError, transition_run
+from prover.services import ServiceError, transition_run
+from prover.services.runs import request_stop
 from prover.versions import package_versions
 
 from .loops import LoopConfigError, loop_for
@@ -55,19 +56,8 @@ def cancel_training(*, user, training: TrainingRun) -> TrainingRun:
     """The loop stops before its next optimizer step and still saves what it learnt; the run ends cancelled."""
     if not can_launch(user):
         raise ServiceError("cancelling training needs the researcher or admin role")
-    training.refresh_from_db()
-    if training.finished:
-        raise ServiceError(f"training run {training.pk} has already {training.status}")
-    TrainingRun.objects.filter(pk=training.pk).update(cancel_requested=True)
     channel = live.RunChannel.of(training, "training")
-    live.request_cancel(channel)
-    if training.status == RunStatus.QUEUED:
-        try:
-            transition_run(run=training, to=RunStatus.CANCELLED, error="cancelled before it started",
-                           only_from=RunStatus.QUEUED)
-        except InvalidTransition:
-            pass
-    training.refresh_from_db()
+    request_stop(run=training, channel=channel, what="training run")
     live.send_frame(channel, "status", {"status": training.status})
     return training
 

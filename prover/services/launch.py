@@ -12,7 +12,7 @@ from ..roles import can_launch
 from ..run_config import normalise
 from ..versions import package_versions
 from .errors import ServiceError
-from .runs import InvalidTransition, transition_run
+from .runs import InvalidTransition, request_stop, transition_run
 
 
 def _dataset(value: Any) -> Dataset | None:
@@ -96,19 +96,8 @@ def cancel_run(*, user, run: Run) -> Run:
 
     if not can_launch(user):
         raise ServiceError("cancelling runs needs the researcher or admin role")
-    run.refresh_from_db()
-    if run.status in FINISHED:
-        raise ServiceError(f"run {run.pk} has already {run.status}")
-    Run.objects.filter(pk=run.pk).update(cancel_requested=True)
-    live.request_cancel(live.RunChannel.of(run))
-    if run.status == RunStatus.QUEUED:
-        try:
-            transition_run(run=run, to=RunStatus.CANCELLED, error="cancelled before it started",
-                           only_from=RunStatus.QUEUED)
-            TheoremResult.objects.filter(run=run, status="pending").update(status="cancelled")
-        except InvalidTransition:
-            pass  # a worker started it meanwhile: it sees the flag and stops at its next expansion
-    run.refresh_from_db()
+    if request_stop(run=run, channel=live.RunChannel.of(run)):
+        TheoremResult.objects.filter(run=run, status="pending").update(status="cancelled")
     live.send_frame(live.RunChannel.of(run), "run", {"status": run.status, "cancel_requested": True})
     return run
 

@@ -37,3 +37,27 @@ def transition_run(*, run, to: str, error: str = "", only_from: str | None = Non
         raise InvalidTransition(f"run {run.pk} cannot go from {current} to {to}")
     run.refresh_from_db()
     return run
+
+
+def request_stop(*, run, channel, what: str = "run") -> bool:
+    """Ask a search or training run to stop: the flag its workers poll, and at once if it is still queued.
+
+    Returns True when the run was cancelled before any worker started it. A finished run is refused.
+    """
+    from .. import live
+
+    run.refresh_from_db()
+    if run.status in FINISHED:
+        raise ServiceError(f"{what} {run.pk} has already {run.status}")
+    type(run)._default_manager.filter(pk=run.pk).update(cancel_requested=True)
+    live.request_cancel(channel)
+    stopped_at_once = False
+    if run.status == RunStatus.QUEUED:
+        try:
+            transition_run(run=run, to=RunStatus.CANCELLED, error="cancelled before it started",
+                           only_from=RunStatus.QUEUED)
+            stopped_at_once = True
+        except InvalidTransition:
+            pass  # a worker started it meanwhile: it sees the flag and stops at its next step
+    run.refresh_from_db()
+    return stopped_at_once
