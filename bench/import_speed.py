@@ -33,10 +33,10 @@ def child(repeat: int) -> dict:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from prover.bulk import insert_rows
+    from jobs.bulk import insert_rows
     from prover.models import Dataset, Theorem, statement_hash
     from prover.services import import_dataset
-    from training.data.formats import parse_data_file
+    from theorem_data.formats import parse_data_file
 
     call_command("migrate", verbosity=0)
     text = WORKBOOK.read_text(encoding="utf-8")

@@ -91,11 +91,11 @@ async def measure_latency(port: int, cookie: str, run, theorem_id: int, seconds:
     from asgiref.sync import sync_to_async
     from channels.layers import get_channel_layer
 
+    from jobs.live import JobChannel
     from prover.engine.events import NodeAdded
-    from prover.live import RunChannel
-    from prover.recording import RunRecorder
+    from prover.execution.recording import RunRecorder
 
-    channel = RunChannel.of(run)
+    channel = JobChannel.of(run)
     emitted: dict[int, float] = {}
     latencies, baseline = [], []
     async with aiohttp.ClientSession(cookies={"sessionid": cookie}) as session:
@@ -141,9 +141,9 @@ async def measure_latency(port: int, cookie: str, run, theorem_id: int, seconds:
 
 
 def make_finished_tree(dataset, nodes: int):
-    from prover.bulk import insert_rows
+    from jobs.bulk import insert_rows
+    from prover.execution.recording import NODE_COLUMNS
     from prover.models import Run, Theorem, TheoremResult
-    from prover.recording import NODE_COLUMNS
 
     theorem = Theorem.objects.get(dataset=dataset, name="t")
     run = Run.objects.create(name="big", dataset=dataset, status="succeeded", theorems_total=1, theorems_done=1,

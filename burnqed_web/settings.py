@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "jobs",
     "prover",
     "training",
 ]
@@ -78,7 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "prover.context_processors.roles",
+                "jobs.context_processors.roles",
             ],
         },
     },
@@ -123,14 +124,18 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 24 * 3600
-CELERY_BEAT_SCHEDULE = {"reap-stale-runs": {"task": "burnqed.reap_stale_runs", "schedule": 60.0}}
+CELERY_BEAT_SCHEDULE = {"reap-stale-jobs": {"task": "burnqed.reap_stale_jobs", "schedule": 60.0}}
 
 # --- prover backends: where runs find the policy, the encoder and Lean unless their config says otherwise --
 BURNQED_POLICY_URL = env.str("BURNQED_POLICY_URL", default="http://127.0.0.1:30000")
 BURNQED_ENCODER_URL = env.str("BURNQED_ENCODER_URL", default="")
 BURNQED_LEAN = env.str("BURNQED_LEAN", default="minilean")
-# A running run that no worker has reported on for this long is failed by the reaper (its worker died).
-BURNQED_RUN_STALE_S = env.float("BURNQED_RUN_STALE_S", default=300.0)
+# The REPL program of lean=pantograph runs: the worker's own setting, never a run's.
+BURNQED_PANTOGRAPH_REPL = env.str("BURNQED_PANTOGRAPH_REPL", default="pantograph-repl")
+# A worker stamps the job it executes every BURNQED_HEARTBEAT_S seconds; a running job of any kind that no worker
+# has stamped for BURNQED_JOB_STALE_S is failed by the reaper (its worker died).
+BURNQED_HEARTBEAT_S = env.float("BURNQED_HEARTBEAT_S", default=10.0)
+BURNQED_JOB_STALE_S = env.float("BURNQED_JOB_STALE_S", default=300.0)
 BURNQED_CHECKPOINT_DIR = Path(env.str("BURNQED_CHECKPOINT_DIR", default=str(VAR_DIR / "checkpoints")))
 BURNQED_TRAJECTORY_DIR = Path(env.str("BURNQED_TRAJECTORY_DIR", default=str(VAR_DIR / "trajectories")))
 
@@ -148,8 +153,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["prover.permissions.RolePermission"],
-    "DEFAULT_PAGINATION_CLASS": "prover.api.pagination.Pagination",
+    "DEFAULT_PERMISSION_CLASSES": ["jobs.permissions.RolePermission"],
+    "DEFAULT_PAGINATION_CLASS": "jobs.pagination.Pagination",
     "PAGE_SIZE": env.int("BURNQED_API_PAGE_SIZE", default=50),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [],

@@ -1,24 +1,38 @@
+"""Every URL of the service, assembled from the apps (which never route to each other)."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
 
-from prover import views
-from training import views as training_views
+from jobs.api import ArtifactViewSet
+from prover.api.views import DatasetViewSet, RunViewSet, TheoremResultViewSet, TheoremViewSet
+from training.api.views import TrainingRunViewSet
+
+from . import views
+
+router = DefaultRouter()
+router.register("datasets", DatasetViewSet, basename="dataset")
+router.register("theorems", TheoremViewSet, basename="theorem")
+router.register("runs", RunViewSet, basename="run")
+router.register("results", TheoremResultViewSet, basename="result")
+router.register("training-runs", TrainingRunViewSet, basename="training-run")
+router.register("artifacts", ArtifactViewSet, basename="artifact")
+
+api = [
+    path("", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+]
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("runs/new/", views.run_new, name="page-run-new"),
-    path("runs/table/", views.runs_table, name="page-runs-table"),
-    path("runs/<int:run_id>/", views.run_detail, name="page-run"),
-    path("runs/<int:run_id>/cancel/", views.run_cancel, name="page-run-cancel"),
-    path("theorems/<int:theorem_id>/", views.theorem_detail, name="page-theorem"),
-    path("compare/", views.compare, name="page-compare"),
-    path("queues/", views.queues_fragment, name="page-queues"),
-    path("training/new/", training_views.training_new, name="page-training-new"),
-    path("training/<int:training_id>/", training_views.training_detail, name="page-training"),
-    path("training/<int:training_id>/cancel/", training_views.training_cancel, name="page-training-cancel"),
+    path("", include("prover.urls")),
+    path("", include("training.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("api/", include("prover.api.urls")),
+    path("api/", include(api)),
     path("admin/", admin.site.urls),
 ]

@@ -68,8 +68,8 @@ class KnownProofAdmin(admin.ModelAdmin):
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "kind", "status", "dataset", "theorems_proved", "theorems_total", "created_at")
-    list_filter = ("status", "kind")
+    list_display = ("id", "name", "status", "dataset", "theorems_proved", "theorems_total", "created_at")
+    list_filter = ("status",)
     list_select_related = ("dataset",)
 
 

@@ -1,11 +1,12 @@
 """What the service stores: datasets of theorems, runs over them, per-theorem results and the proof trees."""
 
 import hashlib
-import uuid
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from jobs.models import Job
 
 
 class Dataset(models.Model):
@@ -65,65 +66,28 @@ class KnownProof(models.Model):
     tactics = models.JSONField(default=list, blank=True)
 
 
-class RunStatus(models.TextChoices):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
+class Run(Job):
+    """A search over theorems of a dataset (an eval, or a search for training data), spread over workers."""
 
+    channel_kind = "run"
 
-# The state machine: a run only moves forward, and a finished run never changes again.
-RUN_TRANSITIONS: dict[str, frozenset[str]] = {
-    RunStatus.QUEUED: frozenset({RunStatus.RUNNING, RunStatus.FAILED, RunStatus.CANCELLED}),
-    RunStatus.RUNNING: frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}),
-    RunStatus.SUCCEEDED: frozenset(),
-    RunStatus.FAILED: frozenset(),
-    RunStatus.CANCELLED: frozenset(),
-}
-FINISHED = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})
-
-
-class RunKind(models.TextChoices):
-    EVAL = "eval"
-    SEARCH = "search"
-
-
-class Run(models.Model):
-    kind = models.CharField(max_length=20, choices=RunKind.choices, default=RunKind.EVAL)
-    name = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
     dataset = models.ForeignKey(Dataset, null=True, blank=True, on_delete=models.PROTECT, related_name="runs")
-    config = models.JSONField(default=dict, help_text="The full validated configuration the run was launched with.")
-    versions = models.JSONField(default=dict, help_text="Versions of every component the run used.")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     cloned_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
-    error = models.TextField(blank=True)
-    cancel_requested = models.BooleanField(default=False)
-    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life from a worker.")
-    key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True, help_text="Names the run's files.")
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     # Counters, updated as theorems finish, so list pages never aggregate the node table.
     theorems_total = models.PositiveIntegerField(default=0)
     theorems_done = models.PositiveIntegerField(default=0)
     theorems_proved = models.PositiveIntegerField(default=0)
     nodes_expanded = models.PositiveBigIntegerField(default=0)
-    tokens = models.PositiveBigIntegerField(default=0)
+    tokens = models.PositiveBigIntegerField(default=0, help_text="Generated (completion) tokens, all theorems.")
     lean_ms = models.PositiveBigIntegerField(default=0)
     generate_ms = models.PositiveBigIntegerField(default=0)
     ebm_ms = models.PositiveBigIntegerField(default=0)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(Job.Meta):
+        pass
 
     def __str__(self) -> str:
         return self.name or f"run {self.pk}"
-
-    @property
-    def finished(self) -> bool:
-        return self.status in FINISHED
 
 
 class TheoremResult(models.Model):
@@ -145,7 +109,12 @@ class TheoremResult(models.Model):
     nodes_expanded = models.PositiveIntegerField(default=0)
     total_states = models.PositiveIntegerField(default=0)
     max_depth = models.PositiveIntegerField(default=0)
-    tokens = models.PositiveBigIntegerField(default=0)
+    tokens = models.PositiveBigIntegerField(default=0, help_text="Generated (completion) tokens of the whole search.")
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    tokens_to_proof = models.PositiveBigIntegerField(null=True, blank=True,
+                                                     help_text="Generated tokens spent when the proof was found.")
+    nodes_to_proof = models.PositiveIntegerField(null=True, blank=True,
+                                                 help_text="Nodes expanded when the proof was found.")
     wall_ms = models.PositiveBigIntegerField(default=0)
     lean_ms = models.PositiveBigIntegerField(default=0)
     generate_ms = models.PositiveBigIntegerField(default=0)

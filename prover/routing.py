@@ -1,11 +1,5 @@
 from django.urls import path
 
-from training.consumers import TrainingConsumer
+from jobs.consumers import JobFramesConsumer
 
-from .consumers import HealthConsumer, RunConsumer
-
-websocket_urlpatterns = [
-    path("ws/health/", HealthConsumer.as_asgi()),
-    path("ws/runs/<int:object_id>/", RunConsumer.as_asgi()),
-    path("ws/training/<int:object_id>/", TrainingConsumer.as_asgi()),
-]
+websocket_urlpatterns = [path("ws/runs/<int:object_id>/", JobFramesConsumer.as_asgi(job_kind="run"))]

@@ -9,12 +9,6 @@ def datasets_with_counts() -> QuerySet[Dataset]:
     return Dataset.objects.annotate(theorem_count=Count("theorems", distinct=True)).order_by("name")
 
 
-def recent_training_runs(limit: int = 20):
-    from training.models import TrainingRun
-
-    return TrainingRun.objects.select_related("owner").order_by("-created_at", "-id")[:limit]
-
-
 def recent_runs(limit: int = 50) -> QuerySet[Run]:
     return Run.objects.select_related("owner", "dataset").order_by("-created_at", "-id")[:limit]
 
@@ -67,9 +61,9 @@ def theorem_history(theorem: Theorem) -> dict:
 def queue_lengths() -> dict[str, int]:
     """Messages waiting in each declared Celery queue (the Redis broker keeps a queue as a list of its name)."""
     from burnqed_web.celery import QUEUES
-    from prover.live import _redis
+    from jobs.live import redis_client
 
-    client = _redis()
+    client = redis_client()
     return {queue: int(client.llen(queue)) for queue in QUEUES}
 
 
@@ -83,3 +77,11 @@ def pool_health(run: Run) -> str:
         return "–"
     return (f"{int(totals.get('workers', 0))} workers · {int(totals.get('restarts', 0))} · {int(totals.get('timeouts', 0))}"
             f" · {totals.get('queue_wait_max_s', 0.0):.1f} s")
+
+
+def comparison_curves(comparison, run_a: Run, run_b: Run) -> dict:
+    """Solved-vs-compute step curves of a comparison, one per run, as the compare page plots them."""
+    def steps(run: Run, costs: list[int]) -> dict:
+        return {"x": [0, *costs], "y": [0, *range(1, len(costs) + 1)], "name": f"#{run.pk} {run.name}"}
+
+    return {cost: [steps(run_a, a), steps(run_b, b)] for cost, (a, b) in comparison.curves.items()}

@@ -1,35 +1,17 @@
 """Dashboard pages: server-rendered, thin over selectors and services. Live parts are fed by the websocket."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from jobs.pages import require_launch, viewer_required
+
 from . import selectors
-from .comparison import compare_runs
-from .forms_runs import RunLaunchForm
+from .forms import RunLaunchForm
 from .models import Run, Theorem
-from .roles import can_launch, can_view
-from .services import ServiceError, cancel_run, launch_run
-
-
-def viewer_required(view):
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not can_view(request.user):
-            raise PermissionDenied("your account has no role yet: ask an admin for viewer access")
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    return wrapped
-
-
-@viewer_required
-def home(request):
-    return render(request, "prover/home.html", {"datasets": selectors.datasets_with_counts(), "runs": selectors.recent_runs(),
-                                                "trainings": selectors.recent_training_runs()})
+from .services import ServiceError, cancel_run, compare_runs, launch_run
+from .services.launch import deployment_defaults
 
 
 @viewer_required
@@ -40,8 +22,7 @@ def runs_table(request):
 
 @viewer_required
 def run_new(request):
-    if not can_launch(request.user):
-        raise PermissionDenied("launching runs needs the researcher role")
+    require_launch(request, "launching runs")
     clone = None
     if request.method == "POST":
         form = RunLaunchForm(request.POST)
@@ -61,10 +42,7 @@ def run_new(request):
             initial = RunLaunchForm.initial_from_config(clone.config)
             initial["name"] = f"{clone.name} (copy)"
         else:
-            from django.conf import settings
-
-            initial = {"policy_url": settings.BURNQED_POLICY_URL, "encoder_url": settings.BURNQED_ENCODER_URL,
-                       "lean": settings.BURNQED_LEAN}
+            initial = RunLaunchForm.initial_for_new(deployment_defaults())
         form = RunLaunchForm(initial=initial)
     return render(request, "prover/run_new.html", {"form": form, "clone": clone})
 
@@ -98,14 +76,16 @@ def theorem_detail(request, theorem_id: int):
 def compare(request):
     runs = selectors.recent_runs(200)
     a_id, b_id = request.GET.get("a"), request.GET.get("b")
-    comparison = None
+    context = {"runs": runs, "a": a_id, "b": b_id}
     if a_id and b_id:
         try:
             run_a, run_b = Run.objects.get(pk=int(a_id)), Run.objects.get(pk=int(b_id))
         except (ValueError, Run.DoesNotExist):
             raise Http404("no such run") from None
         comparison = compare_runs(run_a, run_b)
-    return render(request, "prover/compare.html", {"runs": runs, "comparison": comparison, "a": a_id, "b": b_id})
+        context.update(run_a=run_a, run_b=run_b, comparison=comparison.to_dict(),
+                       curves=selectors.comparison_curves(comparison, run_a, run_b))
+    return render(request, "prover/compare.html", context)
 
 
 @viewer_required
@@ -114,6 +94,4 @@ def queues_fragment(request):
     from django.http import HttpResponse
     from django.utils.html import format_html_join
 
-    from .selectors import queue_lengths
-
-    return HttpResponse(format_html_join(" · ", "{}: {}", queue_lengths().items()))
+    return HttpResponse(format_html_join(" · ", "{}: {}", selectors.queue_lengths().items()))

@@ -92,6 +92,36 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         process.wait()
 
 
+def start_worker(name: str, log: Path, **env: str) -> subprocess.Popen:
+    """Another real `celery worker` on every queue, in its own process group (so a test can SIGKILL it)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "burnqed_web", "worker", "-Q", "gpu,cpu,default", "--pool", "solo",
+         "--hostname", f"{name}-{os.getpid()}@%h", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=child_env(**env), stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+
+
+@pytest.fixture
+def doomed_worker(celery_worker_process, tmp_path):
+    """A second worker that takes the next `gpu` task (the shared worker stops consuming `gpu` meanwhile), for
+    a test to kill mid-job. Afterwards the broker is purged, so the killed worker's unacknowledged task is not
+    redelivered into the next test, and the shared worker consumes `gpu` again."""
+    from burnqed_web.celery import app
+
+    app.control.purge()
+    shared = [celery_worker_process.hostname]
+    app.control.cancel_consumer("gpu", destination=shared, reply=True)
+    worker = start_worker("doomed", tmp_path / "doomed.log")
+    worker.log_path = tmp_path / "doomed.log"
+    try:
+        yield worker
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        app.control.purge()
+        app.control.add_consumer("gpu", destination=shared, reply=True)
+
+
 def make_user(username: str, role: str | None, password: str = "pw-for-tests-123"):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group

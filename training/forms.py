@@ -2,7 +2,9 @@ import json
 
 from django import forms
 
-from .models import Checkpoint, TrainingRun
+from jobs.models import Artifact
+
+from .models import TrainingRun
 
 # What the launch form starts from, per kind: the settings a researcher changes most (the rest keep defaults).
 STARTING_CONFIGS = {
@@ -14,7 +16,8 @@ STARTING_CONFIGS = {
 class TrainingLaunchForm(forms.Form):
     kind = forms.ChoiceField(choices=TrainingRun.Kind.choices)
     name = forms.CharField(max_length=200, required=False)
-    base_checkpoint = forms.ModelChoiceField(queryset=Checkpoint.objects.all(), required=False)
+    base_checkpoint = forms.ModelChoiceField(queryset=Artifact.objects.filter(kind__in=Artifact.CHECKPOINT_KINDS),
+                                             required=False)
     config = forms.CharField(widget=forms.Textarea(attrs={"rows": 12, "class": "mono"}),
                              help_text="JSON: the loop's settings (see training/sft/train.py SFTConfig, ...)")
 

@@ -8,8 +8,8 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from prover.bulk import insert_rows
-from prover.live import RunChannel, send_frame
+from jobs.bulk import insert_rows
+from jobs.live import JobChannel, send_frame
 
 from .models import MetricPoint, TrainingRun
 
@@ -19,7 +19,7 @@ class MetricRecorder:
 
     def __init__(self, training_run: TrainingRun, *, interval: float = 0.25) -> None:
         self.run_id = training_run.pk
-        self.channel = RunChannel.of(training_run, "training")
+        self.channel = JobChannel.of(training_run)
         self.interval = interval
         self._points: list[tuple[str, float, int]] = []
         self._last_flush = time.monotonic()
@@ -41,7 +41,7 @@ class MetricRecorder:
             # Never backwards: a validation point may be logged for an earlier step than the last training one.
             TrainingRun.objects.filter(pk=self.run_id).update(
                 steps_done=Greatest(F("steps_done"), max(step for _, _, step in points)))
-        send_frame(self.channel, "metrics", {"points": [{"name": n, "value": v, "step": s} for n, v, s in points]})
+            send_frame(self.channel, "metrics", {"points": [{"name": n, "value": v, "step": s} for n, v, s in points]})
 
     def close(self) -> None:
         self.flush()

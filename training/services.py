@@ -7,15 +7,15 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from prover import live
-from prover.models import RunStatus
-from prover.roles import can_launch
-from prover.services import ServiceError, transition_run
-from prover.services.runs import request_stop
-from prover.versions import package_versions
+from jobs import live
+from jobs.errors import ServiceError
+from jobs.lifecycle import Heartbeat, claim, request_stop, settle
+from jobs.models import Artifact, JobStatus
+from jobs.roles import can_launch
+from prover.engine.provenance import package_versions
 
 from .loops import LoopConfigError, loop_for
-from .models import Checkpoint, TrainingRun
+from .models import TrainingRun
 from .recording import MetricRecorder
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def output_dir_of(training: TrainingRun) -> str:
 
 
 def launch_training(*, user, kind: str, config: Mapping[str, Any], name: str = "",
-                    base_checkpoint: Checkpoint | None = None) -> TrainingRun:
+                    base_checkpoint: Artifact | None = None) -> TrainingRun:
     """Validate `config` with the loop's own config class, store the run, queue it on `gpu` after commit."""
     if not can_launch(user):
         raise ServiceError("launching training needs the researcher or admin role")
@@ -56,38 +56,45 @@ def cancel_training(*, user, training: TrainingRun) -> TrainingRun:
     """The loop stops before its next optimizer step and still saves what it learnt; the run ends cancelled."""
     if not can_launch(user):
         raise ServiceError("cancelling training needs the researcher or admin role")
-    channel = live.RunChannel.of(training, "training")
-    request_stop(run=training, channel=channel, what="training run")
-    live.send_frame(channel, "status", {"status": training.status})
+    request_stop(job=training)
+    live.send_frame(live.JobChannel.of(training), "status", {"status": training.status})
     return training
 
 
 def execute_training(*, training_id: int, key: str) -> str:
-    """Run the loop on this worker; metrics stream live, the result becomes a Checkpoint. Never raises."""
+    """Run the loop on this worker; metrics stream live, the result becomes a checkpoint artifact. Never raises.
+
+    A redelivered task (its worker died mid-run) takes the run over and trains it again from the start, once
+    the dead worker's heartbeat has gone stale; a delivery that finds the run finished, or alive on another
+    worker, does nothing.
+    """
     training = TrainingRun.objects.filter(pk=training_id, key=key).select_related("base_checkpoint").first()
     if training is None:
         return "unknown training run"  # a message older than this database
-    channel = live.RunChannel.of(training, "training")
-    if training.finished or live.cancel_requested(channel):
+    channel = live.JobChannel.of(training)
+    if training.finished or live.cancel_requested(channel) or not claim(job=training):
         return training.status
-    transition_run(run=training, to=RunStatus.RUNNING)
-    live.send_frame(channel, "status", {"status": RunStatus.RUNNING})
+    live.send_frame(channel, "status", {"status": JobStatus.RUNNING, "attempt": training.attempts})
     recorder = MetricRecorder(training)
     try:
-        loop = loop_for(training.kind)
-        config = loop.build(training.config, output_dir_of(training))
-        result = loop.run(config, on_metric=recorder, cancel=lambda: live.cancel_requested(channel))
+        with Heartbeat(training):
+            loop = loop_for(training.kind)
+            config = loop.build(training.config, output_dir_of(training))
+            result = loop.run(config, on_metric=recorder, cancel=lambda: live.cancel_requested(channel))
         recorder.close()
-        Checkpoint.objects.create(
-            kind=loop.checkpoint_kind, name=f"{training.kind}-{training.pk}", path=result.output_dir,
-            training_run=training, parent=training.base_checkpoint, meta=result.meta,
-        )
-        final = RunStatus.CANCELLED if result.status == "cancelled" else RunStatus.SUCCEEDED
-        transition_run(run=training, to=final)
+        Artifact.objects.update_or_create(path=result.output_dir, defaults={
+            "kind": loop.checkpoint_kind, "name": f"{training.kind}-{training.pk}", "parent": training.base_checkpoint,
+            "producer_kind": training.channel_kind, "producer_id": training.pk,
+            "meta": result.meta})
+        settle(job=training, to=JobStatus.CANCELLED if result.status == "cancelled" else JobStatus.SUCCEEDED)
     except Exception as exc:
         log.exception("training run %s failed", training_id)
         recorder.close()
-        transition_run(run=training, to=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+        settle(job=training, to=JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
     training.refresh_from_db()
     live.send_frame(channel, "status", {"status": training.status, "error": training.error})
     return training.status
+
+
+def checkpoints_of(training: TrainingRun):
+    return Artifact.made_by(training).order_by("created_at")

@@ -1,30 +1,27 @@
 import json
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from prover.roles import can_launch
-from prover.services import ServiceError
-from prover.views import viewer_required
+from jobs.errors import ServiceError
+from jobs.pages import require_launch, viewer_required
 
 from .forms import STARTING_CONFIGS, TrainingLaunchForm
 from .models import TrainingRun
-from .services import cancel_training, launch_training
+from .services import cancel_training, checkpoints_of, launch_training
 
 
 @viewer_required
 def training_detail(request, training_id: int):
     training = get_object_or_404(TrainingRun.objects.select_related("base_checkpoint"), pk=training_id)
     return render(request, "training/training_detail.html",
-                  {"training": training, "checkpoints": training.checkpoints.order_by("created_at")})
+                  {"training": training, "checkpoints": checkpoints_of(training)})
 
 
 @viewer_required
 def training_new(request):
-    if not can_launch(request.user):
-        raise PermissionDenied("launching training needs the researcher role")
+    require_launch(request, "launching training")
     if request.method == "POST":
         form = TrainingLaunchForm(request.POST)
         if form.is_valid():

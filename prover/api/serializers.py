@@ -1,6 +1,11 @@
+import dataclasses
+import typing
+
 from rest_framework import serializers
 
-from training.data.formats import FORMATS
+from prover.engine.config import SETTING_HELP, SearchConfig
+from prover.engine.spec import DEFAULT_STRATEGY, field_type, spec_fields
+from theorem_data.formats import FORMATS
 
 from ..models import Dataset, ProofNode, Run, Theorem, TheoremResult
 
@@ -54,7 +59,7 @@ class RunSerializer(serializers.ModelSerializer):
     class Meta:
         model = Run
         fields = [
-            "id", "kind", "name", "status", "dataset", "config", "versions", "owner", "cloned_from", "error",
+            "id", "name", "status", "dataset", "config", "versions", "owner", "cloned_from", "error", "attempts",
             "created_at", "started_at", "finished_at", "theorems_total", "theorems_done", "theorems_proved",
             "nodes_expanded", "tokens", "lean_ms", "generate_ms", "ebm_ms",
         ]
@@ -67,19 +72,73 @@ class TheoremResultSerializer(serializers.ModelSerializer):
         model = TheoremResult
         fields = [
             "id", "run", "theorem", "theorem_name", "status", "failure_reason", "error", "proof", "proof_tactics",
-            "nodes_expanded", "total_states", "max_depth", "tokens", "wall_ms", "lean_ms", "generate_ms", "ebm_ms",
-            "stats", "started_at", "finished_at",
+            "nodes_expanded", "total_states", "max_depth", "tokens", "prompt_tokens", "tokens_to_proof",
+            "nodes_to_proof", "wall_ms", "lean_ms", "generate_ms", "ebm_ms", "stats", "started_at", "finished_at",
         ]
 
 
+def _schema_field(annotation, *, help_text: str, default) -> serializers.Field:
+    """A DRF field that documents one setting: its type, its default, what it means. Validation is the
+    spec's own (the launch service's), so the API and the form give the same messages."""
+    options = {"help_text": help_text, "required": False}
+    if default is not dataclasses.MISSING:
+        options["default"] = list(default) if isinstance(default, tuple) else default
+    args = set(typing.get_args(annotation))
+    if type(None) in args:
+        options["allow_null"] = True
+    if annotation is bool:
+        return serializers.BooleanField(**options)
+    if annotation is int or args & {int} and float not in args and str not in args:
+        return serializers.IntegerField(**options)
+    if annotation is float or float in args:
+        return serializers.FloatField(**options)
+    if typing.get_origin(annotation) is tuple:
+        return serializers.ListField(child=serializers.CharField(), **options)
+    if typing.get_origin(annotation) is typing.Literal:
+        return serializers.ChoiceField(choices=list(typing.get_args(annotation)), **options)
+    return serializers.CharField(allow_blank=True, **options)
+
+
+def _search_serializer() -> type[serializers.Serializer]:
+    hints = typing.get_type_hints(SearchConfig)
+    defaults = SearchConfig.for_strategy(DEFAULT_STRATEGY).to_dict()  # a run's default strategy, and its budgets
+    fields = {f.name: _schema_field(hints[f.name], help_text=SETTING_HELP[f.name], default=defaults[f.name])
+              for f in dataclasses.fields(SearchConfig)}
+    return type("SearchSettings", (serializers.Serializer,), {
+        **fields, "__doc__": "Search settings (prover.engine.config.SearchConfig): the strategy's defaults apply to "
+                             "what is left out; budgets (max_nodes, max_completions, max_rounds) differ by strategy."})
+
+
+def _run_spec_serializer() -> type[serializers.Serializer]:
+    fields: dict[str, serializers.Field] = {}
+    for f in spec_fields():
+        help_text = f.metadata["help"] + (" (default: this deployment's)" if f.metadata["deployment"] else "")
+        if f.name == "search":
+            fields[f.name] = _search_serializer()(required=False, help_text=help_text)
+        elif f.metadata["choices"]:
+            extra = {} if f.metadata["deployment"] else {"default": f.default}
+            fields[f.name] = serializers.ChoiceField(choices=list(f.metadata["choices"]), help_text=help_text,
+                                                     required=False, **extra)
+        elif f.name == "dataset":
+            fields[f.name] = serializers.CharField(help_text=help_text, required=True)
+        else:
+            default = dataclasses.MISSING if f.metadata["deployment"] else f.default
+            fields[f.name] = _schema_field(field_type(f), help_text=help_text, default=default)
+    return type("RunSpec", (serializers.Serializer,), {
+        **fields, "__doc__": "A run's settings (prover.engine.spec.RunSpec); unknown fields are refused."})
+
+
+RunSpecSerializer = _run_spec_serializer()
+
+
 class RunLaunchSerializer(serializers.Serializer):
-    """A run to launch: a name and the config that prover.run_config validates (every field documented there)."""
+    """A run to launch: a name and its settings. The settings are checked by the launch service against the
+    run spec, every field at once; errors are keyed by field path (`search.max_depth`)."""
 
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    config = serializers.DictField(help_text="dataset, split, theorems, limit, search{strategy, budgets, ...}, "
-                                             "policy_url, encoder_url, ebm_path, lean, lean_workers, concurrency, "
-                                             "chunk_size, allow_lean_version_mismatch")
-    cloned_from = serializers.IntegerField(required=False, allow_null=True, default=None)
+    config = RunSpecSerializer(help_text="the run's settings")
+    cloned_from = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                           help_text="the run this one was cloned from")
 
 
 class ProofNodeSerializer(serializers.ModelSerializer):
@@ -98,13 +157,19 @@ class RunMetricSerializer(serializers.Serializer):
 
 
 class RunComparisonSerializer(serializers.Serializer):
+    """Two runs at equal compute (docs/comparison.md): tokens are generated tokens, a proof costs what was spent
+    when it was found."""
+
     a = serializers.IntegerField()
     b = serializers.IntegerField()
     only_a = serializers.ListField(child=serializers.CharField(), help_text="theorems proved by a and not b")
     only_b = serializers.ListField(child=serializers.CharField())
     both = serializers.ListField(child=serializers.CharField())
-    equal_tokens = serializers.IntegerField(help_text="the per-theorem token budget both runs had")
-    equal_nodes = serializers.IntegerField()
+    totals = serializers.ListField(child=serializers.IntegerField(), help_text="[a, b]: theorems in each run")
+    equal_tokens = serializers.IntegerField(help_text="the per-theorem generated-token allowance both runs had")
+    equal_nodes = serializers.IntegerField(help_text="the per-theorem node allowance both runs had")
+    solved_at_equal_tokens = serializers.ListField(child=serializers.IntegerField(), help_text="[a, b]")
+    solved_at_equal_nodes = serializers.ListField(child=serializers.IntegerField(), help_text="[a, b]")
     rate_at_equal_tokens = serializers.ListField(child=serializers.FloatField(), help_text="[a, b]")
-    rate_at_equal_nodes = serializers.ListField(child=serializers.FloatField())
+    rate_at_equal_nodes = serializers.ListField(child=serializers.FloatField(), help_text="[a, b]")
     curves = serializers.DictField(help_text="tokens/nodes -> [{x, y, name}] step curves, one per run")

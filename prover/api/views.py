@@ -1,16 +1,17 @@
 from django.db.models import Count
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from jobs.api import as_validation_error
+
 from .. import selectors
-from ..comparison import compare_runs
 from ..models import Dataset, Run, Theorem, TheoremResult
-from ..services import ServiceError, cancel_run, import_upload, launch_run
+from ..services import ServiceError, cancel_run, compare_runs, import_upload, launch_run
 from .serializers import (
     DatasetImportResultSerializer,
     DatasetImportSerializer,
@@ -23,10 +24,6 @@ from .serializers import (
     TheoremResultSerializer,
     TheoremSerializer,
 )
-
-
-def service_error_response(exc: ServiceError) -> ValidationError:
-    return ValidationError({exc.field or "non_field_errors": [exc.message]})
 
 
 class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
@@ -45,7 +42,7 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
         try:
             summary = import_upload(user=request.user, upload=form.validated_data.pop("file"), **form.validated_data)
         except ServiceError as exc:
-            raise service_error_response(exc) from None
+            raise as_validation_error(exc) from None
         dataset = Dataset.objects.annotate(theorem_count=Count("theorems")).get(pk=summary.dataset.pk)
         body = {
             "dataset": DatasetSerializer(dataset).data,
@@ -103,18 +100,22 @@ class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                    description="Launch a run (researcher role). Field errors are keyed like the config, "
                                "e.g. `search.max_depth`.")
     def create(self, request, *args, **kwargs):
-        form = RunLaunchSerializer(data=request.data)
+        # The settings go to the launch service as sent: the run spec checks them, with the form's messages.
+        form = RunLaunchSerializer(data=request.data, partial=True)
+        form.fields["config"] = serializers.JSONField()
         form.is_valid(raise_exception=True)
         cloned_from = None
-        if form.validated_data["cloned_from"] is not None:
+        if form.validated_data.get("cloned_from") is not None:
             cloned_from = Run.objects.filter(pk=form.validated_data["cloned_from"]).first()
             if cloned_from is None:
                 raise ValidationError({"cloned_from": [f"no run {form.validated_data['cloned_from']}"]})
+        if "config" not in form.validated_data:
+            raise ValidationError({"config": ["the run's settings are required"]})
         try:
             run = launch_run(user=request.user, config=form.validated_data["config"],
-                             name=form.validated_data["name"], cloned_from=cloned_from)
+                             name=form.validated_data.get("name", ""), cloned_from=cloned_from)
         except ServiceError as exc:
-            raise ValidationError(exc.errors) from None
+            raise as_validation_error(exc) from None
         return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: RunSerializer},
@@ -169,13 +170,8 @@ class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         except Run.DoesNotExist:
             raise ValidationError({"a": ["no such run"]}) from None
         comparison = compare_runs(run_a, run_b)
-        rates = comparison.rates()
-        return Response({
-            "a": run_a.pk, "b": run_b.pk, "only_a": comparison.only_a, "only_b": comparison.only_b,
-            "both": comparison.both, "equal_tokens": comparison.equal_tokens, "equal_nodes": comparison.equal_nodes,
-            "rate_at_equal_tokens": list(rates["tokens"]), "rate_at_equal_nodes": list(rates["nodes"]),
-            "curves": comparison.plot_data(),
-        })
+        return Response({"a": run_a.pk, "b": run_b.pk, **comparison.to_dict(),
+                         "curves": selectors.comparison_curves(comparison, run_a, run_b)})
 
     @extend_schema(responses={200: RunMetricSerializer(many=True)},
                    description="The run's metric series (name, step, value), e.g. nodes and tokens over time.")

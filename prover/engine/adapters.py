@@ -8,6 +8,7 @@ Nothing here decides anything about search; each class only translates calls, re
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from prover.lean import (
     StateLost,
     UnsafeInputError,
 )
+from prover.lean.versions import require_compatible_lean
 from prover.policy import DEFAULT_PROMPT_FORMAT, PolicyClient
 from prover.policy import Policy as PromptedPolicy
 from prover.policy import PolicyError as ClientPolicyError
@@ -101,6 +103,20 @@ class LeanVerifier:
             what = "the Lean worker failed" if started else "could not start the proof"
             raise VerifierError(f"{what}: {type(exc).__name__}: {exc}") from exc
 
+    async def describe(self) -> dict:
+        """The Lean (or stand-in) versions the pool's workers report."""
+        return self.pool.versions.as_dict()
+
+    def health(self) -> dict:
+        """The search pool's counters: busy workers, restarts by cause, timeouts, queue waits."""
+        return {"worker": socket.gethostname(), **self.pool.stats().as_dict()}
+
+    def require_compatible(self, dataset_lean_version: str | None, *, dataset: str, allow_mismatch: bool) -> None:
+        """Refuse a dataset written for another Lean than the pool runs (a stand-in pool claims none):
+        raises VersionMismatchError."""
+        require_compatible_lean(dataset_lean_version, self.pool.versions, dataset=dataset,
+                                allow_mismatch=allow_mismatch)
+
     async def check_proof(self, statement: str, tactics: Sequence[str]) -> ProofCheck:
         sent = [rewrite_tactic(t) for t in tactics] if self.rewrite_tactics else list(tactics)
         try:
@@ -130,6 +146,16 @@ class PolicyAdapter:
             raise PolicyError(f"policy server: {exc}") from exc
         return [Sample([Candidate(c.tactic, c.logprob) for c in p.candidates], len(p.completions),
                        p.prompt_tokens, p.completion_tokens) for p in proposals]
+
+    async def describe(self) -> dict:
+        """What the policy server says it serves (model path, dtype, adapter ...), with the prompt format; an
+        older server without /get_model_info still runs searches and says why it could not tell."""
+        info = {"url": self.policy.client.base_url, "prompt_format": self.policy.state_format}
+        try:
+            served = await self.policy.client.model_info()
+        except Exception as exc:
+            return {**info, "model_info_error": f"{type(exc).__name__}: {exc}"}
+        return {**info, **{k: v for k, v in served.items() if isinstance(v, str | int | float | bool)}}
 
     async def propose_proofs(self, state: str, n: int, *, max_tokens: int, temperature: float,
                              top_p: float) -> Sample:
@@ -162,10 +188,6 @@ class StackSettings:
             raise ValueError(f"num_workers: must be >= 1, got {self.num_workers}")
         if self.ebm_path and not self.encoder_url:
             raise ValueError("ebm_path needs encoder_url: the energy head scores embeddings from /encode")
-
-    @property
-    def verifier_label(self) -> str:
-        return self.lean
 
 
 @asynccontextmanager

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
 import sys
 import tomllib
 from collections.abc import Sequence
@@ -25,19 +24,23 @@ from typing import Any
 
 from tqdm import tqdm
 
+from prover.engine.comparison import compare, format_comparison
 from prover.engine.config import STRATEGIES, ConfigError, SearchConfig
 from prover.engine.evaluation import (
     BUDGET_KINDS,
     ResultFileError,
-    compare,
+    attempts_of,
     format_table,
     iteration_result,
     load_results,
     write_results,
 )
-from prover.engine.result import SearchResult
-from prover.engine.theorems import TheoremFileError, load_theorems
+from prover.engine.provenance import git_commit
+from prover.engine.result import SearchResult, Verdict
+from prover.engine.spec import RunSpec, SpecError
 from prover.engine.trajectory import TrajectoryError, TrajectoryWriter, proof_path_records, summarize
+from theorem_data.errors import DataFileError
+from theorem_data.formats import read_theorem_file
 
 BUDGET_FIELDS = {"rounds": "max_rounds", "completions": "max_completions", "tokens": "max_tokens",
                  "nodes": "max_nodes"}
@@ -77,22 +80,23 @@ def build_config(strategy: str | None, config_file: str | None, settings: Sequen
     return SearchConfig.from_mapping(values, where=f"search config ({config_file or 'command line'})")
 
 
-def _git_commit() -> str | None:
+def build_spec(args: argparse.Namespace, config: SearchConfig) -> RunSpec:
+    """The command line's flags as the one run spec the service also uses (same fields, same checks)."""
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).resolve().parent)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+        return RunSpec.from_mapping({
+            "dataset": args.theorems, "search": config.to_dict(), "policy_url": args.policy_url,
+            "encoder_url": args.encoder_url or "", "ebm_path": args.ebm_path or "", "prompt_format": args.prompt_format,
+            "lean": args.lean, "lean_workers": args.num_workers, "concurrency": args.concurrency,
+        })
+    except SpecError as exc:
+        raise UsageError(str(exc)) from None
 
 
 async def _run(args: argparse.Namespace, config: SearchConfig, writer: TrajectoryWriter | None) -> list[SearchResult]:
-    from prover.engine.adapters import StackSettings, open_backends
-    from prover.engine.runner import search_theorems
+    from prover.engine.chunk import search_chunk
 
-    theorems = load_theorems(args.theorems, max_theorems=args.max_theorems)
-    settings = StackSettings(policy_url=args.policy_url, encoder_url=args.encoder_url, ebm_path=args.ebm_path,
-                             lean=args.lean, num_workers=args.num_workers, prompt_format=args.prompt_format)
+    spec = build_spec(args, config)
+    theorems = read_theorem_file(args.theorems, limit=args.max_theorems)
     todo = [t for t in theorems if writer is None or t.name not in writer.done]
     if writer is not None and len(todo) < len(theorems):
         print(f"resuming {writer.path}: {len(theorems) - len(todo)} theorem(s) already done, {len(todo)} to go")
@@ -105,9 +109,8 @@ async def _run(args: argparse.Namespace, config: SearchConfig, writer: Trajector
         bar.update(1)
         bar.set_postfix(proved=proved, last=result.failure_reason.value)
 
-    async with open_backends(settings) as backends:
-        results = await search_theorems(todo, config=config, backends=backends, concurrency=args.concurrency,
-                                        writer=writer, on_result=on_result, keep_trees=False)
+    results = await search_chunk(todo, spec=spec, pantograph_repl=args.pantograph_repl, writer=writer,
+                                 on_result=on_result)
     bar.close()
     return results
 
@@ -118,7 +121,7 @@ def _print_summary(results: Sequence[SearchResult], verifier: str) -> None:
         print("nothing searched")
         return
     proved = sum(r.proved for r in results)
-    errors = [r for r in results if r.failure_reason.value == "error"]
+    errors = [r for r in results if r.verdict is Verdict.ERROR]
     wall = sum(r.wall_time_ms for r in results)
     lean = sum(r.stats.lean_ms for r in results)
     gen = sum(r.stats.generate_ms for r in results)
@@ -155,11 +158,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     results = asyncio.run(_run(args, config, writer))
     if writer is not None:
         writer.close()
-    total = len(load_theorems(args.theorems, max_theorems=args.max_theorems))
+    total = len(read_theorem_file(args.theorems, limit=args.max_theorems))
     entries = [iteration_result(results, benchmark=Path(args.theorems).stem, total_theorems=total,
                                 budget_kind=args.budget_kind, budget=b, llm_path=args.policy_url,
                                 ebm_path=args.ebm_path, verifier=args.lean, strategy=config.strategy,
-                                config=config.to_dict(), git_commit=_git_commit()) for b in budgets]
+                                config=config.to_dict(), git_commit=git_commit() or None) for b in budgets]
     write_results(args.output, entries)
     _print_summary(results, args.lean)
     for line in format_table(entries, config.strategy):
@@ -170,17 +173,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     a, b = load_results(args.a), load_results(args.b)
-    for line in format_table(a, "A") + format_table(b, "B"):
-        print(line)
-    verdict = compare(a, b, tokens=args.tokens)
-    print(f"at <= {verdict['tokens_per_theorem']} generated tokens per theorem:")
-    print(f"  A {verdict['a']['solved']}/{verdict['a']['total']} ({verdict['a']['rate']:.1%})   "
-          f"B {verdict['b']['solved']}/{verdict['b']['total']} ({verdict['b']['rate']:.1%})   "
-          f"both {verdict['both']}   delta {verdict['b']['rate'] - verdict['a']['rate']:+.1%}")
-    print(f"  proved only by A ({len(verdict['only_a'])}): {', '.join(verdict['only_a']) or '-'}")
-    print(f"  proved only by B ({len(verdict['only_b'])}): {', '.join(verdict['only_b']) or '-'}")
+    (attempts_a, total_a), (attempts_b, total_b) = attempts_of(a), attempts_of(b)
+    allowance = {k: v for k, v in (("tokens", args.tokens), ("nodes", args.nodes)) if v is not None}
+    comparison = compare(attempts_a, attempts_b, totals=(total_a, total_b), allowance=allowance)
     if args.json:
-        print(json.dumps(verdict, indent=2))
+        print(json.dumps(comparison.to_dict(), indent=2))
+        return 0
+    for line in format_table(a, "A") + format_table(b, "B") + format_comparison(comparison):
+        print(line)
     return 0
 
 
@@ -205,7 +205,8 @@ def cmd_export_proof_paths(args: argparse.Namespace) -> int:
 
 
 def _add_stack_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--theorems", required=True, help='benchmark JSON: {"theorems": [{"name", "statement"}]}')
+    p.add_argument("--theorems", required=True, help='a theorem file in any importable format, e.g. benchmark JSON '
+                   '{"theorems": [{"name", "statement"}]}')
     p.add_argument("--strategy", choices=STRATEGIES, help="default: the config file's, else hybrid")
     p.add_argument("--config", help="TOML or JSON search settings (a [search] table or flat)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one setting")
@@ -217,6 +218,7 @@ def _add_stack_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--concurrency", type=int, default=2, help="theorems searched at once (<= workers)")
     p.add_argument("--max-theorems", type=int)
     p.add_argument("--prompt-format", default="deepseek-prover")
+    p.add_argument("--pantograph-repl", default="pantograph-repl", help="the REPL program, with --lean pantograph")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -239,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("a")
     cmp.add_argument("b")
     cmp.add_argument("--tokens", type=int, help="per-theorem token allowance (default: the smaller max spend)")
+    cmp.add_argument("--nodes", type=int, help="per-theorem node allowance (default: the smaller max spend)")
     cmp.add_argument("--json", action="store_true")
     cmp.set_defaults(func=cmd_compare)
     summary = sub.add_parser("summary", help="counts of a trajectory file")
@@ -257,6 +260,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (UsageError, ConfigError, TheoremFileError, TrajectoryError, ResultFileError, ValueError) as exc:
+    except (UsageError, ConfigError, DataFileError, TrajectoryError, ResultFileError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

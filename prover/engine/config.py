@@ -16,7 +16,13 @@ STRATEGIES: tuple[str, ...] = get_args(Strategy)
 
 
 class ConfigError(ValueError):
-    """A search configuration value is invalid; the message names the field and the value."""
+    """A search configuration value is invalid; the message names the field and the value, `field` names the
+    setting alone (None when the problem is not one setting's), so forms and APIs can point at it."""
+
+    def __init__(self, message: str, *, field: str | None = None, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.detail = detail if detail is not None else message.removeprefix(f"{field}: ") if field else message
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,7 @@ class SearchConfig:
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
-            raise ConfigError(f"strategy: {self.strategy!r} is not one of {list(STRATEGIES)}")
+            raise ConfigError(f"strategy: {self.strategy!r} is not one of {list(STRATEGIES)}", field="strategy")
         if isinstance(self.probe_tactics, list):
             object.__setattr__(self, "probe_tactics", tuple(self.probe_tactics))
         for f in dataclasses.fields(self):
@@ -117,14 +123,16 @@ class SearchConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {unknown}; known keys: {sorted(known)}")
+            raise ConfigError(f"{where}: unknown key(s) {unknown}; known keys: {sorted(known)}", field=unknown[0],
+                              detail=f"unknown setting; known: {', '.join(sorted(known))}")
         strategy = values.get("strategy", "hybrid")
         if strategy not in STRATEGIES:
-            raise ConfigError(f"{where}: strategy: {strategy!r} is not one of {list(STRATEGIES)}")
+            raise ConfigError(f"{where}: strategy: {strategy!r} is not one of {list(STRATEGIES)}", field="strategy",
+                              detail=f"{strategy!r} is not one of {list(STRATEGIES)}")
         try:
             return cls(**{**STRATEGY_BUDGETS[strategy], **dict(values)})
         except ConfigError as exc:
-            raise ConfigError(f"{where}: {exc}") from None
+            raise ConfigError(f"{where}: {exc}", field=exc.field, detail=exc.detail) from None
 
     def replace(self, **changes: Any) -> SearchConfig:
         return self.from_mapping({**self.to_dict(), **changes})
@@ -146,7 +154,7 @@ STRATEGY_BUDGETS: dict[str, dict[str, Any]] = {
 
 def _require(name: str, ok: bool, message: str) -> None:
     if not ok:
-        raise ConfigError(f"{name}: {message}")
+        raise ConfigError(f"{name}: {message}", field=name.split("[")[0])
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -161,17 +169,56 @@ def _check_type(name: str, value: Any, annotation: Any) -> None:
     text = str(annotation)
     if text.startswith("tuple"):
         if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{name}: expected a list of strings, got {value!r}")
+            raise ConfigError(f"{name}: expected a list of strings, got {value!r}", field=name)
         return
     if text == "Strategy":
         return
     optional = "None" in text
     if value is None:
         if not optional:
-            raise ConfigError(f"{name}: must not be null")
+            raise ConfigError(f"{name}: must not be null", field=name)
         return
     base = text.split("|")[0].strip()
     allowed = _TYPES[base]
     # bool is an int in Python; a bool where a number is expected is almost always a typo.
     if isinstance(value, bool) and base != "bool" or not isinstance(value, allowed):
-        raise ConfigError(f"{name}: expected {base}{' or null' if optional else ''}, got {value!r}")
+        raise ConfigError(f"{name}: expected {base}{' or null' if optional else ''}, got {value!r}", field=name)
+
+
+# What each setting means, for the launch form and the API schema (a test checks every field has one).
+SETTING_HELP: dict[str, str] = {
+    "strategy": "best_first (tactic by tactic, the seed's design), hybrid (whole proofs replayed, PUCT frontier) "
+                "or pass_at_n (N whole proofs from the root)",
+    "max_depth": "deepest proof state expanded",
+    "timeout_s": "wall-clock budget per theorem, seconds",
+    "max_nodes": "expanded nodes per theorem (null: unlimited)",
+    "max_completions": "policy completions per theorem (null: unlimited)",
+    "max_tokens": "generated tokens per theorem (null: unlimited)",
+    "max_rounds": "search rounds per theorem (null: unlimited)",
+    "temperature": "sampling temperature of the policy",
+    "top_p": "nucleus sampling of the policy",
+    "alpha": "weight of the policy's log-probability against the EBM in a node's priority",
+    "beta": "weight of the EBM energy in a node's priority",
+    "llm_temperature": "temperature applied to log-probabilities in the priority",
+    "ebm_temperature": "temperature applied to energies in the priority",
+    "ebm_min_depth": "the EBM scores states from this depth on",
+    "ebm_ramp_depth": "the EBM's weight ramps in over this many levels after ebm_min_depth",
+    "num_candidates": "tactics sampled per expansion (best_first)",
+    "batch_expansion_size": "nodes expanded per round, their candidates sampled in one batch (best_first)",
+    "max_tactic_tokens": "tokens per sampled tactic (best_first)",
+    "num_proofs": "whole proofs sampled per expansion (hybrid)",
+    "min_proofs": "fewest proofs sampled per expansion as the frontier deepens (hybrid)",
+    "max_proof_tokens": "tokens per sampled proof at the root (hybrid)",
+    "min_proof_tokens": "tokens per sampled proof deep in the tree (hybrid)",
+    "tokens_decay_depth": "depth over which proof tokens fall from max to min (hybrid)",
+    "max_temperature": "temperature reached deep in the tree; 0 keeps `temperature` (hybrid)",
+    "exploration_c": "PUCT exploration constant (hybrid)",
+    "goal_count_penalty": "priority penalty per open goal (hybrid)",
+    "max_goal_unchanged_steps": "replayed steps that leave the goal unchanged before a proof is cut (hybrid)",
+    "max_consecutive_have": "consecutive `have` steps before a proof is cut (hybrid)",
+    "probe_tactics": "fixed tactics tried on every expanded state after the policy's own",
+    "pass_n": "whole-proof samples from the root (pass_at_n)",
+    "pass_max_tokens": "tokens per sample (pass_at_n)",
+    "recheck_proofs": "re-check every found proof as a whole in a fresh verifier before it counts",
+    "max_verifier_restarts": "times a proof restarts after a tactic killed its verifier (0: end with error)",
+}

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from prover.engine.comparison import Attempt
 from prover.engine.result import FailureReason, SearchResult
 
 BUDGET_KINDS = ("rounds", "completions", "tokens", "nodes")
@@ -130,37 +131,12 @@ def load_results(path: str | os.PathLike) -> list[dict[str, Any]]:
     return entries
 
 
-def compare(a: Sequence[Mapping[str, Any]], b: Sequence[Mapping[str, Any]], *,
-            tokens: int | None = None) -> dict[str, Any]:
-    """Theorems proved by one and not the other, at an equal per-theorem token allowance.
-
-    Each side is judged on its largest budget; a proof counts if it was found within `tokens` generated
-    tokens (default: the smaller of the two sides' largest per-theorem spend, so neither side is
-    credited with compute the other never had).
-    """
-    top_a, top_b = max(a, key=lambda e: e["budget"] if "budget" in e else 0), max(
-        b, key=lambda e: e["budget"] if "budget" in e else 0)
-
-    def spend(entry: Mapping[str, Any]) -> int:
-        return max((r.get("tokens_used") or 0 for r in entry["per_theorem"]), default=0)
-
-    allowance = tokens if tokens is not None else min(spend(top_a), spend(top_b))
-
-    def proved_within(entry: Mapping[str, Any]) -> set[str]:
-        return {r["name"] for r in entry["per_theorem"] if r["proved"]
-                and (r.get("tokens_to_proof") if r.get("tokens_to_proof") is not None else 0) <= allowance}
-
-    pa_, pb = proved_within(top_a), proved_within(top_b)
-    total = max(top_a["total"], top_b["total"])
-    return {
-        "tokens_per_theorem": allowance,
-        "a": {"solved": len(pa_), "total": top_a["total"], "rate": len(pa_) / top_a["total"] if top_a["total"] else 0},
-        "b": {"solved": len(pb), "total": top_b["total"], "rate": len(pb) / top_b["total"] if top_b["total"] else 0},
-        "only_a": sorted(pa_ - pb),
-        "only_b": sorted(pb - pa_),
-        "both": len(pa_ & pb),
-        "total": total,
-    }
+def attempts_of(entries: Sequence[Mapping[str, Any]]) -> tuple[list[Attempt], int]:
+    """The attempts of a result file's largest budget, as the one comparison rule reads them, and its total."""
+    top = max(entries, key=lambda e: e.get("budget") or 0)
+    attempts = [Attempt(r["name"], bool(r["proved"]), int(r.get("tokens_used") or 0), int(r.get("nodes_used") or 0))
+                for r in top["per_theorem"]]
+    return attempts, int(top["total"])
 
 
 def format_table(entries: Sequence[Mapping[str, Any]], label: str) -> list[str]:

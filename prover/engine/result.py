@@ -20,6 +20,23 @@ class FailureReason(enum.StrEnum):
     ERROR = "error"
 
 
+class Verdict(enum.StrEnum):
+    """What a finished search means for its theorem: the one mapping from failure reasons that the service's
+    result rows, the command line's summary and the evaluations all use."""
+
+    PROVED = "proved"
+    FAILED = "failed"  # searched and not proved: timeout, budgets, exhausted frontier
+    ERROR = "error"  # the search could not run (verifier or policy broke)
+    CANCELLED = "cancelled"
+
+
+def verdict_of(failure_reason: str) -> Verdict:
+    reason = FailureReason(failure_reason)
+    if reason is FailureReason.PROVED:
+        return Verdict.PROVED
+    return {FailureReason.ERROR: Verdict.ERROR, FailureReason.CANCELLED: Verdict.CANCELLED}.get(reason, Verdict.FAILED)
+
+
 @dataclass
 class SearchResult:
     theorem_name: str
@@ -39,6 +56,10 @@ class SearchResult:
     @property
     def proved(self) -> bool:
         return self.failure_reason is FailureReason.PROVED
+
+    @property
+    def verdict(self) -> Verdict:
+        return verdict_of(self.failure_reason)
 
     @property
     def nodes_expanded(self) -> int:

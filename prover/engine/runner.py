@@ -15,11 +15,11 @@ from prover.engine.config import SearchConfig
 from prover.engine.events import EventCallback
 from prover.engine.result import SearchResult
 from prover.engine.search import search_theorem
-from prover.engine.theorems import Theorem
+from prover.engine.theorems import NamedStatement
 from prover.engine.trajectory import TrajectoryWriter
 
 
-async def search_theorems(theorems: Sequence[Theorem], *, config: SearchConfig, backends: Backends,
+async def search_theorems(theorems: Sequence[NamedStatement], *, config: SearchConfig, backends: Backends,
                           concurrency: int = 1, writer: TrajectoryWriter | None = None,
                           on_event: EventCallback | None = None, cancel: CancelSignal = None,
                           on_result: Callable[[SearchResult], None] | None = None,
@@ -38,7 +38,7 @@ async def search_theorems(theorems: Sequence[Theorem], *, config: SearchConfig, 
     gate = asyncio.Semaphore(concurrency)
     results: dict[str, SearchResult] = {}
 
-    async def one(theorem: Theorem) -> None:
+    async def one(theorem: NamedStatement) -> None:
         async with gate:
             if is_cancelled():
                 return

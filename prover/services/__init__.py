@@ -4,12 +4,14 @@ Keyword-only, one per action. They validate, write atomically and raise ServiceE
 user can act on.
 """
 
+from jobs.errors import ServiceError
+
+from .comparison import compare_runs
 from .datasets import ImportSummary, import_dataset, import_upload
-from .errors import ServiceError
-from .launch import cancel_run, finish_run, launch_run, reap_stale_runs  # noqa: E402
-from .runs import InvalidTransition, transition_run
+from .finish import close_reaped_run, finish_run
+from .launch import cancel_run, launch_run, validate_spec
 
 __all__ = [
-    "ImportSummary", "InvalidTransition", "ServiceError", "cancel_run", "finish_run",
-    "import_dataset", "import_upload", "launch_run", "reap_stale_runs", "transition_run",
+    "ImportSummary", "ServiceError", "cancel_run", "close_reaped_run", "compare_runs", "finish_run",
+    "import_dataset", "import_upload", "launch_run", "validate_spec",
 ]

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from training.data.errors import DataFileError
-from training.data.formats import read_data_file
-from training.data.known_issues import known_issue
+from jobs.bulk import insert_rows
+from jobs.errors import ServiceError
+from theorem_data.errors import DataFileError
+from theorem_data.formats import read_data_file
+from theorem_data.known_issues import known_issue
 
-from ..bulk import insert_rows
 from ..models import Dataset, KnownProof, Theorem, statement_hash
-from .errors import ServiceError
 
 BATCH = 2000
 THEOREM_COLUMNS = (
@@ -132,7 +132,7 @@ def _store(*, name, text, format, path, source, licence, lean_version, mathlib_v
 def import_upload(*, upload, name: str, format: str = "auto", user=None, **fields: str) -> ImportSummary:
     """An uploaded file (admin form or API) through import_dataset: decoded as UTF-8, its format guessed when
     "auto". Every problem is a ServiceError on the `file` field unless it is about another field."""
-    from training.data.formats import guess_format
+    from theorem_data.formats import guess_format
 
     try:
         text = upload.read().decode("utf-8")

@@ -55,6 +55,13 @@ class EnergyScorer:
         self.forward_in_thread = forward_in_thread
         self._format_text = embedding_text_format(head.config.embedding_text_format)
 
+    async def describe(self) -> dict:
+        """The head's shape and the backbone it was trained on, and where embeddings come from."""
+        config = self.head.config
+        return {"backbone_id": config.backbone_id, "embedding_dim": config.embedding_dim,
+                "hidden_dims": list(config.hidden_dims), "embedding_text_format": config.embedding_text_format,
+                "encoder": getattr(self.encoder, "base_url", type(self.encoder).__name__)}
+
     async def __aenter__(self) -> EnergyScorer:
         return self
 

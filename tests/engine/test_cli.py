@@ -113,17 +113,19 @@ async def _eval_and_compare(tmp_path, policy_url):
     code, stdout, stderr = await _cli("compare", str(tmp_path / "pass.json"), str(tmp_path / "hybrid.json"),
                                       "--json")
     assert code == 0, stderr
-    verdict = json.loads(stdout[stdout.index("{"):])
-    assert verdict["only_a"] == [] and verdict["both"] == 1  # add_comm_nat
-    assert verdict["b"]["total"] == verdict["a"]["total"] == 4
+    verdict = json.loads(stdout)
+    assert verdict["only_a"] == [] and "add_comm_nat" in verdict["both"]
+    assert verdict["totals"] == [4, 4]
+    code, stdout, stderr = await _cli("compare", str(tmp_path / "pass.json"), str(tmp_path / "hybrid.json"))
+    assert code == 0, stderr
     assert "proved only by A (0)" in stdout and "at <=" in stdout
 
 
 async def test_bad_arguments_exit_2_with_a_message(tmp_path):
     code, _, stderr = await _cli("search", "--theorems", str(tmp_path / "absent.json"), "--output",
                                  str(tmp_path / "x.parquet"))
-    assert code == 2 and "absent.json: no such theorem file" in stderr
+    assert code == 2 and "absent.json: no such file" in stderr
     (tmp_path / "bad.json").write_text('{"theorems": [{"name": "x"}]}')
     code, _, stderr = await _cli("search", "--theorems", str(tmp_path / "bad.json"), "--output",
                                  str(tmp_path / "x.parquet"))
-    assert code == 2 and 'theorems[0] (x): "statement" must be a non-empty string' in stderr
+    assert code == 2 and 'bad.json, line 1: missing field "statement"' in stderr

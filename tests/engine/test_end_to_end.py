@@ -20,7 +20,7 @@ import torch
 from prover.engine.adapters import StackSettings, open_backends
 from prover.engine.config import SearchConfig
 from prover.engine.runner import search_theorems
-from prover.engine.theorems import Theorem
+from prover.engine.theorems import TheoremStatement as Theorem
 from prover.engine.trajectory import TrajectoryWriter, read_trajectories
 from prover.serving.tiny_model import build_tiny_llama
 from prover.value import EnergyHeadConfig, GoalConditionedEnergyHead, save_energy_head

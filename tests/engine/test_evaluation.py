@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from prover.engine.comparison import compare
 from prover.engine.config import SearchConfig
 from prover.engine.evaluation import (
     ResultFileError,
-    compare,
+    attempts_of,
     iteration_result,
     load_results,
     median,
@@ -56,10 +57,13 @@ async def test_compare_at_equal_tokens_and_file_round_trip(tmp_path, verifier):
     b = [iteration_result(results, budget=2, **common)]
     write_results(tmp_path / "b.json", b)
     b = load_results(tmp_path / "b.json")
-    verdict = compare(a, b)
-    assert verdict["only_b"] == ["p"] or verdict["tokens_per_theorem"] < 20
-    assert compare(a, b, tokens=20)["only_b"] == ["p"]
-    assert compare(a, b, tokens=19)["only_b"] == []
+    (attempts_a, total_a), (attempts_b, total_b) = attempts_of(a), attempts_of(b)
+    assert (total_a, total_b) == (2, 2)
+    p_b = next(x for x in attempts_b if x.name == "p")
+    assert p_b.proved and p_b.tokens == 20  # a proof costs what was spent when it was found
+    at = {t: compare(attempts_a, attempts_b, totals=(2, 2), allowance={"tokens": t}) for t in (19, 20)}
+    assert at[20].only_b == ["p"] and at[20].solved_at_allowance["tokens"] == (0, 1)
+    assert at[19].solved_at_allowance["tokens"] == (0, 0)
     (tmp_path / "bad.json").write_text('{"results": [{"solved": 1}]}')
     with pytest.raises(ResultFileError, match="results\\[0\\] has no 'total'"):
         load_results(tmp_path / "bad.json")

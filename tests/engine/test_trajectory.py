@@ -128,7 +128,7 @@ async def test_export_proof_paths_gives_parent_state_and_tactic_per_step(tmp_pat
 
 async def test_runner_writes_as_it_goes_and_can_drop_trees(tmp_path, verifier):
     from prover.engine.runner import search_theorems
-    from prover.engine.theorems import Theorem
+    from prover.engine.theorems import TheoremStatement as Theorem
 
     policy = ScriptedPolicy(proofs={ROOT: [("intro x h\nlinarith", -1.0)]})
     path = tmp_path / "run.parquet"

@@ -19,7 +19,7 @@ from tests.training.ebm_helpers import (
     toy_rows,
     write_rows,
 )
-from training.data.splits import is_validation
+from theorem_data.splits import is_validation
 from training.ebm.samples import SampleConfig, SampleError, build_samples, file_sha256
 
 

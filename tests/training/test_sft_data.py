@@ -6,8 +6,8 @@ import pytest
 
 from prover.policy.prompts import DEEPSEEK_BOS, format_prompt, training_completion
 from tests.training.sft_helpers import pair_rows, tiny_tokenizer, write_jsonl
-from training.data.errors import DataFileError
-from training.data.splits import is_validation, name_fraction, split_by_name
+from theorem_data.errors import DataFileError
+from theorem_data.splits import is_validation, name_fraction, split_by_name
 from training.sft.dataset import (
     IGNORE_INDEX,
     collate,

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from prover.models import Dataset, KnownProof, Theorem
 from prover.services import ServiceError, import_dataset
-from tests.data.test_formats import BAD_FILES
+from tests.theorem_data.test_formats import BAD_FILES
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 GOOD = '{"name": "a", "formal_statement": "theorem a (x : ℕ) (h : x = 1) : x + 1 = 2 := by"}'

@@ -11,8 +11,8 @@ from django.test import Client
 from burnqed_web.asgi import application
 from burnqed_web.celery import QUEUES, TASK_QUEUES, app, burnqed_task
 from burnqed_web.queues import task_rule_violations
-from prover.consumers import HEALTH_GROUP
-from prover.tasks import worker_info
+from jobs.consumers import HEALTH_GROUP
+from jobs.tasks import worker_info
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,10 +7,10 @@ from channels.testing import WebsocketCommunicator
 from rest_framework.test import APIClient
 
 from burnqed_web.asgi import application
-from prover import live
+from jobs import live
 from prover.engine.events import NodeAdded
+from prover.execution.recording import RunRecorder
 from prover.models import Run, Theorem
-from prover.recording import RunRecorder
 from prover.services import import_dataset
 from tests.web.test_realtime import session_headers
 
@@ -52,7 +52,7 @@ async def test_a_viewer_may_watch_an_anonymous_user_may_not(viewer, run_and_theo
 
 async def test_frames_are_numbered_without_gaps_and_a_gap_is_recovered_from_the_api(viewer, run_and_theorem):
     run, theorem = run_and_theorem
-    channel = live.RunChannel.of(run)
+    channel = live.JobChannel.of(run)
     communicator = await watch(viewer, run)
     assert (await communicator.connect())[0]
     hello = await communicator.receive_json_from()
@@ -65,7 +65,7 @@ async def test_frames_are_numbered_without_gaps_and_a_gap_is_recovered_from_the_
     assert first["seq"] == expected and first["payload"]["events"][0]["node_id"] == 0
 
     # A frame lost on the way: its number is used but it never reaches this client.
-    await sync_to_async(live._redis().incr)(channel.redis_key("seq"))
+    await sync_to_async(live.redis_client().incr)(channel.redis_key("seq"))
     recorder = RunRecorder(channel, {"t": theorem.pk}, interval=0.01)
     recorder(node(1, 0, 2))
     recorder(node(2, 0, 3))

@@ -13,9 +13,9 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from burnqed_web.asgi import application
+from prover.execution.trajectories import run_trajectory_path
 from prover.models import ProofNode, Run, TheoremResult
 from prover.services import ServiceError, cancel_run, import_dataset, launch_run
-from prover.trajectories import run_trajectory_path
 from tests.web.test_realtime import session_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -146,46 +146,28 @@ def test_cancel_stops_a_running_run(researcher, celery_worker_process, slow_poli
         cancel_run(user=researcher, run=run)
 
 
-def test_a_run_whose_worker_is_killed_ends_failed_not_running(researcher, slow_policy_server, tmp_path,
-                                                              celery_worker_process):
-    """A second worker takes the run (the shared one stops consuming `gpu` meanwhile); SIGKILL it mid-search;
-    the reaper fails the silent run."""
+def test_a_run_whose_worker_is_killed_ends_failed_not_running(researcher, slow_policy_server, doomed_worker, settings):
+    """A second worker takes the run; SIGKILL it mid-search; the reaper fails the silent run."""
     import os
     import signal
 
-    from burnqed_web.celery import app
-    from prover.services import reap_stale_runs
-    from tests.conftest import ROOT as root
-    from tests.conftest import child_env
+    from jobs.reaper import reap_stale_jobs
 
-    app.control.purge()
-    shared = [celery_worker_process.hostname]
-    app.control.cancel_consumer("gpu", destination=shared, reply=True)
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "burnqed_web", "worker", "-Q", "gpu,cpu,default", "--pool", "solo",
-         "--hostname", f"doomed-{os.getpid()}@%h", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=root, env=child_env(), stdout=open(tmp_path / "doomed.log", "w"), stderr=subprocess.STDOUT,
-        start_new_session=True)
-    try:
-        import_dataset(name="easy", text=EASY, format="lean-workbook")
-        run = launch_run(user=researcher, config=config(slow_policy_server, max_nodes=500, timeout_s=300), name="doomed")
-        deadline = time.monotonic() + 90
-        while not ProofNode.objects.filter(run=run).exists():
-            assert time.monotonic() < deadline, (tmp_path / "doomed.log").read_text()[-2000:]
-            time.sleep(0.2)
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait()
-        run.refresh_from_db()
-        assert run.status == "running"
-        assert reap_stale_runs(silence_s=3600) == []  # recent heartbeat: not yet
-        time.sleep(1.5)
-        assert reap_stale_runs(silence_s=1) == [run.pk]
-        run.refresh_from_db()
-        assert run.status == "failed" and "worker died" in run.error
-        assert not TheoremResult.objects.filter(run=run, status__in=["pending", "running"]).exists()
-    finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
-        app.control.purge()  # the killed worker's task must not be redelivered into the next test
-        app.control.add_consumer("gpu", destination=shared, reply=True)
+    import_dataset(name="easy", text=EASY, format="lean-workbook")
+    run = launch_run(user=researcher, config=config(slow_policy_server, max_nodes=500, timeout_s=300), name="doomed")
+    deadline = time.monotonic() + 90
+    while not ProofNode.objects.filter(run=run).exists():
+        assert time.monotonic() < deadline, doomed_worker.log_path.read_text()[-2000:]
+        time.sleep(0.2)
+    os.killpg(doomed_worker.pid, signal.SIGKILL)
+    doomed_worker.wait()
+    run.refresh_from_db()
+    assert run.status == "running"
+    settings.BURNQED_JOB_STALE_S = 3600
+    assert reap_stale_jobs() == []  # recent heartbeat: not yet
+    time.sleep(1.5)
+    settings.BURNQED_JOB_STALE_S = 1
+    assert reap_stale_jobs() == [("run", run.pk)]
+    run.refresh_from_db()
+    assert run.status == "failed" and "worker died" in run.error
+    assert not TheoremResult.objects.filter(run=run, status__in=["pending", "running"]).exists()

@@ -8,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from prover.bulk import insert_rows
+from jobs.bulk import insert_rows
+from prover.execution.recording import NODE_COLUMNS
 from prover.models import ProofNode, Run, Theorem, TheoremResult
-from prover.recording import NODE_COLUMNS
 from prover.services import import_dataset
 
 EASY = "\n".join(

@@ -2,16 +2,16 @@
 
 import pytest
 
+from jobs.lifecycle import InvalidTransition, transition
 from prover.models import Run
-from prover.services import InvalidTransition, transition_run
 
 
 @pytest.mark.django_db
 def test_a_run_moves_forward_and_stamps_its_times():
     run = Run.objects.create(name="r")
-    transition_run(run=run, to="running")
+    transition(job=run, to="running")
     assert run.status == "running" and run.started_at is not None
-    transition_run(run=run, to="succeeded")
+    transition(job=run, to="succeeded")
     assert run.finished and run.finished_at >= run.started_at
 
 
@@ -20,10 +20,10 @@ def test_a_run_moves_forward_and_stamps_its_times():
 def test_illegal_transitions_are_refused(path, bad):
     run = Run.objects.create(name="r")
     for state in path:
-        transition_run(run=run, to=state)
+        transition(job=run, to=state)
     before = run.status
     with pytest.raises(InvalidTransition, match=f"cannot go from {before} to {bad}"):
-        transition_run(run=run, to=bad)
+        transition(job=run, to=bad)
     run.refresh_from_db()
     assert run.status == before
 
@@ -32,8 +32,8 @@ def test_illegal_transitions_are_refused(path, bad):
 def test_a_stale_copy_loses_the_race():
     run = Run.objects.create(name="r", status="running")
     stale = Run.objects.get(pk=run.pk)
-    transition_run(run=run, to="cancelled", error="cancelled by user")
+    transition(job=run, to="cancelled", error="cancelled by user")
     with pytest.raises(InvalidTransition):
-        transition_run(run=stale, to="succeeded")
+        transition(job=stale, to="succeeded")
     run.refresh_from_db()
     assert run.status == "cancelled" and run.error == "cancelled by user"

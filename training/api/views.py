@@ -5,9 +5,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from prover.services import ServiceError
+from jobs.errors import ServiceError
+from jobs.models import Artifact
 
-from ..models import Checkpoint, MetricPoint, TrainingRun
+from ..models import MetricPoint, TrainingRun
 
 
 class TrainingRunSerializer(serializers.ModelSerializer):
@@ -25,17 +26,12 @@ class MetricPointSerializer(serializers.ModelSerializer):
         fields = ["name", "step", "value"]
 
 
-class CheckpointSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Checkpoint
-        fields = ["id", "kind", "name", "path", "training_run", "parent", "meta", "created_at"]
-
-
 class TrainingLaunchSerializer(serializers.Serializer):
     kind = serializers.CharField(help_text="sft or ebm")
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     config = serializers.DictField(help_text="The loop's settings (training.sft.train.SFTConfig, ...), output_dir excepted.")
-    base_checkpoint = serializers.IntegerField(required=False, allow_null=True, default=None)
+    base_checkpoint = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                               help_text="id of the checkpoint artifact to start from")
 
 
 class TrainingRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -53,7 +49,7 @@ class TrainingRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         data = form.validated_data
         base = None
         if data["base_checkpoint"] is not None:
-            base = Checkpoint.objects.filter(pk=data["base_checkpoint"]).first()
+            base = Artifact.objects.filter(pk=data["base_checkpoint"], kind__in=Artifact.CHECKPOINT_KINDS).first()
             if base is None:
                 raise ValidationError({"base_checkpoint": [f"no checkpoint {data['base_checkpoint']}"]})
         try:
@@ -85,8 +81,3 @@ class TrainingRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             points = points.filter(name=name)
         page = self.paginate_queryset(points)
         return self.get_paginated_response(MetricPointSerializer(page, many=True).data)
-
-
-class CheckpointViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = CheckpointSerializer
-    queryset = Checkpoint.objects.all()

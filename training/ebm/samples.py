@@ -7,7 +7,7 @@ state text, pitfall B7) with K negatives drawn in three tiers:
   easy   negatives of other theorems (of the same split: validation never borrows from training).
 A tier that runs short rolls into the next, and the rest is padded from every negative of the split.
 Draws are without replacement inside a tier while it lasts. The goal of a theorem is its root state's
-text (depth 0, no parent). The split is by theorem name (`training.data.splits`, shared with SFT).
+text (depth 0, no parent). The split is by theorem name (`theorem_data.splits`, shared with SFT).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prover.engine.trajectory import TrajectoryError, read_trajectories
-from training.data.splits import SPLIT_SALT, split_by_name
+from theorem_data.splits import SPLIT_SALT, split_by_name
 
 REQUIRED_COLUMNS = ("theorem_name", "state_id", "state_pp", "parent_state_id", "label", "depth_from_root",
                     "is_proof_complete")
@@ -296,7 +296,7 @@ def build_samples(paths: Sequence[str | os.PathLike], config: SampleConfig | Non
         train=train, validation=validation, train_theorems=train_names, validation_theorems=val_names,
         goals=goals, rank_children=_rank_children(records, set(val_names), goals),
         probe_positive=probe_pos, probe_negative=probe_neg, files=files,
-        split={"method": "training.data.splits (md5 of '{salt}:{theorem}')", "salt": config.split_salt,
+        split={"method": "theorem_data.splits (md5 of '{salt}:{theorem}')", "salt": config.split_salt,
                "val_fraction": config.val_fraction,
                "train_theorems": len(train_names), "validation_theorems": len(val_names),
                "validation_theorem_names": val_names},

@@ -9,7 +9,7 @@ import sys
 import threading
 
 from prover.policy.prompts import DEFAULT_PROMPT_FORMAT
-from training.data.errors import DataFileError
+from theorem_data.errors import DataFileError
 from training.sft.train import DEFAULT_TARGET_MODULES, SFTConfig, SFTConfigError, train_sft
 
 

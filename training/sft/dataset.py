@@ -20,7 +20,7 @@ from pathlib import Path
 
 from prover.policy.banned_words import contains_banned_word
 from prover.policy.prompts import format_prompt, get_prompt_format, training_completion
-from training.data.errors import DataFileError
+from theorem_data.errors import DataFileError
 
 IGNORE_INDEX = -100
 _SORRY_AX = re.compile(r"(?<![A-Za-z0-9_])sorryAx(?![A-Za-z0-9_])")

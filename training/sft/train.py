@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from prover.policy.prompts import DEFAULT_PROMPT_FORMAT, PROMPT_FORMATS, get_prompt_format
-from training.data.splits import split_by_name
+from theorem_data.splits import split_by_name
 from training.sft.dataset import IGNORE_INDEX, TokenizedExample, collate, load_examples, tokenize_examples
 
 DEFAULT_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -145,7 +145,7 @@ def _is_cancelled(cancel: Any) -> bool:
 
 
 def _versions() -> dict[str, str]:
-    from prover.versions import package_versions
+    from prover.engine.provenance import package_versions
 
     return package_versions()
 

@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from rest_framework.authtoken.models import Token
 
-from ...roles import ADMIN, ROLES
+from jobs.roles import ADMIN, ROLES
 
 
 class Command(BaseCommand):

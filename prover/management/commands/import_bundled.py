@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from ...bundled import BUNDLED
+from theorem_data.bundled import BUNDLED
+
 from ...models import Dataset
 from ...services import import_dataset
 

@@ -3,8 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from training.data.errors import DataFileError
-from training.data.formats import FORMATS, guess_format
+from theorem_data.errors import DataFileError
+from theorem_data.formats import FORMATS, guess_format
 
 from ...services import ServiceError, import_dataset
 

@@ -10,7 +10,9 @@ Formats (names used by the admin, the API and `manage.py import_dataset --format
 """
 
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 from prover.lean.errors import UnsafeInputError
 from prover.lean.safety import check_statement
@@ -21,10 +23,6 @@ from .sorry_filter import escape_hatch
 from .statements import closed_statement_at, normalise_whitespace
 
 FORMATS = ("benchmark-json", "minif2f-lean4", "deepseek-prover", "proofs", "lean-workbook")
-
-
-def _line_of(text: str, index: int) -> int:
-    return text.count("\n", 0, index) + 1
 
 
 def _json_lines(text: str, path: str) -> Iterator[tuple[int, dict]]:
@@ -49,14 +47,16 @@ def _benchmark_items(text: str, path: str) -> Iterator[tuple[int, dict]]:
     if not isinstance(document, dict) or not isinstance(document.get("theorems"), list):
         raise DataFileError('expected an object with a "theorems" array', line=1, path=path)
     # Re-scan the array element by element so every theorem knows its own line number.
+    # Lines are counted incrementally (each stretch of text once), so reading stays linear in the file's size.
     decoder = json.JSONDecoder()
-    start = text.index("[", text.index('"theorems"')) + 1
-    index = start
+    index = text.index("[", text.index('"theorems"')) + 1
+    line, counted_to = 1, 0
     for _ in document["theorems"]:
         while text[index] in " \t\r\n,":
             index += 1
         item, end = decoder.raw_decode(text, index)
-        line = _line_of(text, index)
+        line += text.count("\n", counted_to, index)
+        counted_to = index
         if not isinstance(item, dict):
             raise DataFileError("expected a theorem object", line=line, path=path)
         yield line, item
@@ -243,6 +243,21 @@ def parse_data_file(text: str, format: str, path: str = "") -> ParsedFile:
     if not parsed.theorems and not parsed.rejected:
         raise DataFileError("the file holds no theorems", path=path)
     return parsed
+
+
+def read_theorem_file(path: str | os.PathLike, *, format: str = "auto", limit: int | None = None) -> list[TheoremRecord]:
+    """The theorems of a data file on disk, in file order (at most `limit`): what the command line searches.
+
+    The same readers and checks as an import; errors name the file and the line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataFileError("no such file", path=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise DataFileError(f"not UTF-8 text (byte {exc.start})", path=str(path)) from None
+    parsed = parse_data_file(text, guess_format(str(path), text) if format == "auto" else format, str(path))
+    return list(parsed.theorems)[:limit]
 
 
 def guess_format(filename: str, text: str) -> str:

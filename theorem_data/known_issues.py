@@ -21,7 +21,7 @@ KNOWN_WRONG = {
     "imo_1982_p1": "ℕ subtraction truncates, so the hypothesis does not say what the problem says",
 }
 
-CORRECTED_FILE = Path(__file__).resolve().parents[2] / "data" / "benchmarks" / "minif2f_lean4_v4.24.jsonl"
+CORRECTED_FILE = Path(__file__).resolve().parents[1] / "data" / "benchmarks" / "minif2f_lean4_v4.24.jsonl"
 
 
 @cache

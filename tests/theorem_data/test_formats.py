@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from training.data.errors import DataFileError
-from training.data.formats import guess_format, parse_data_file
-from training.data.known_issues import known_issue
-from training.data.sorry_filter import escape_hatch
-from training.data.statements import closed_statement
+from theorem_data.errors import DataFileError
+from theorem_data.formats import guess_format, parse_data_file
+from theorem_data.known_issues import known_issue
+from theorem_data.sorry_filter import escape_hatch
+from theorem_data.statements import closed_statement
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 

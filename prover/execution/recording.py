@@ -18,11 +18,12 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from jobs.bulk import insert_rows
+from jobs.live import JobChannel, send_frame
 from prover.engine.events import SearchEvent
+from prover.engine.result import verdict_of
 
-from .bulk import insert_rows
-from .live import RunChannel, send_frame
-from .models import ProofNode, Run, RunMetric, TheoremResult
+from ..models import ProofNode, Run, RunMetric, TheoremResult
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,6 @@ NODE_COLUMNS = (
     "num_goals", "source", "created_at",
 )
 _STOP = object()
-HEARTBEAT_S = 10.0
 
 
 def goal_hash(goal_text: str) -> str:
@@ -40,7 +40,7 @@ def goal_hash(goal_text: str) -> str:
 
 
 class RunRecorder:
-    def __init__(self, channel: RunChannel, theorem_ids: Mapping[str, int], *, interval: float = 0.1) -> None:
+    def __init__(self, channel: JobChannel, theorem_ids: Mapping[str, int], *, interval: float = 0.1) -> None:
         self.channel = channel
         self.run_id = channel.id
         self.theorem_ids = dict(theorem_ids)
@@ -72,13 +72,8 @@ class RunRecorder:
 
     def _drain(self) -> None:
         stopping = False
-        last_beat = 0.0
         try:
             while not stopping:
-                if time.monotonic() - last_beat > HEARTBEAT_S:
-                    # Alive even while the policy thinks for a long time: the reaper only fails silent runs.
-                    Run.objects.filter(pk=self.run_id).update(heartbeat_at=timezone.now())
-                    last_beat = time.monotonic()
                 batch: list[SearchEvent] = []
                 deadline = time.monotonic() + self.interval
                 while True:
@@ -167,35 +162,32 @@ class RunRecorder:
                         cursor.executemany(sql, params)
             for theorem_id, data in finished:
                 record_theorem_result(self.run_id, theorem_id, data["result"], now)
-            run_changes: dict = {"heartbeat_at": now}
             if versions:
                 current = Run.objects.filter(pk=self.run_id).values_list("versions", flat=True).get()
-                run_changes["versions"] = {**current, **versions}
-            Run.objects.filter(pk=self.run_id).update(**run_changes)
-        if payload:
-            send_frame(self.channel, "events", {"events": payload})
-            self.frames_sent += 1
+                Run.objects.filter(pk=self.run_id).update(versions={**current, **versions})
+            if payload:
+                send_frame(self.channel, "events", {"events": payload})  # sent once this commits
+                self.frames_sent += 1
 
 
 POOL_HEALTH_KEYS = ("workers", "requests", "timeouts", "memory_recycles", "states_lost", "queue_wait_max_s",
                     "busy_fraction")
 
 
-def result_status(result: dict) -> str:
-    if result["proved"]:
-        return TheoremResult.Status.PROVED
-    return {"cancelled": TheoremResult.Status.CANCELLED, "error": TheoremResult.Status.ERROR}.get(
-        result["failure_reason"], TheoremResult.Status.FAILED
-    )
-
-
 def record_theorem_result(run_id: int, theorem_id: int, result: dict, now) -> None:
-    """Store one finished search on its TheoremResult row and add it to the run's counters."""
+    """Store one finished search on its TheoremResult row and add it to the run's counters.
+
+    Tokens are generated (completion) tokens, the unit every comparison uses (prover.engine.comparison).
+    The update only touches a row still unfinished, so a result that arrives twice (a redelivered chunk) is
+    counted once."""
     stats = result.get("stats", {})
-    tokens = int(stats.get("prompt_tokens", 0)) + int(stats.get("completion_tokens", 0))
-    status = result_status(result)
-    TheoremResult.objects.filter(run_id=run_id, theorem_id=theorem_id).update(
+    tokens = int(stats.get("completion_tokens", 0))
+    at_proof = result.get("usage_at_proof") or {}
+    status = TheoremResult.Status(verdict_of(result["failure_reason"]).value)
+    updated = TheoremResult.objects.filter(run_id=run_id, theorem_id=theorem_id, status__in=("pending", "running")).update(
         status=status, failure_reason=result["failure_reason"], error=result.get("error", ""),
+        prompt_tokens=int(stats.get("prompt_tokens", 0)),
+        tokens_to_proof=at_proof.get("completion_tokens"), nodes_to_proof=at_proof.get("nodes_expanded"),
         proof=result.get("proof_text", "") if result["proved"] else "",
         proof_tactics=result.get("proof_tactics", []) if result["proved"] else [],
         nodes_expanded=result.get("nodes_expanded", 0), total_states=result.get("total_states", 0),
@@ -203,6 +195,8 @@ def record_theorem_result(run_id: int, theorem_id: int, result: dict, now) -> No
         lean_ms=int(stats.get("lean_ms", 0)), generate_ms=int(stats.get("generate_ms", 0)),
         ebm_ms=int(stats.get("ebm_ms", 0)), stats=stats, finished_at=now,
     )
+    if not updated:
+        return
     Run.objects.filter(pk=run_id).update(
         theorems_done=F("theorems_done") + 1,
         theorems_proved=F("theorems_proved") + (1 if status == TheoremResult.Status.PROVED else 0),

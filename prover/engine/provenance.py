@@ -1,4 +1,5 @@
-"""Versions of every component a run or a worker uses, recorded with each run so results stay comparable."""
+"""What code produced a result: versions of every package and the git commit, recorded with every run,
+checkpoint and result file so that results stay comparable. No Django."""
 
 import importlib.metadata
 import platform
@@ -14,7 +15,7 @@ def git_commit() -> str:
     try:
         out = subprocess.run(
             ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=5,
+            cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=5,
         )
     except (OSError, subprocess.TimeoutExpired):
         return ""

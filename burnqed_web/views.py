@@ -1,0 +1,14 @@
+"""The pages that show every app at once: the home page (datasets, runs, training runs)."""
+
+from django.shortcuts import render
+
+from jobs.pages import viewer_required
+from prover import selectors as prover_selectors
+from training import selectors as training_selectors
+
+
+@viewer_required
+def home(request):
+    return render(request, "home.html", {"datasets": prover_selectors.datasets_with_counts(),
+                                         "runs": prover_selectors.recent_runs(),
+                                         "trainings": training_selectors.recent_training_runs()})

@@ -1,0 +1,1 @@
+"""How a worker executes a run: the Celery side of one chunk, the recorder of its events, its files."""
