@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "jobs",
     "prover",
     "training",
+    "iterations",
 ]
 
 MIDDLEWARE = [
@@ -124,7 +125,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 24 * 3600
-CELERY_BEAT_SCHEDULE = {"reap-stale-jobs": {"task": "burnqed.reap_stale_jobs", "schedule": 60.0}}
+CELERY_BEAT_SCHEDULE = {
+    "reap-stale-jobs": {"task": "burnqed.reap_stale_jobs", "schedule": 60.0},
+    "advance-iterations": {"task": "burnqed.advance_iterations", "schedule": 30.0},
+}
 
 # --- prover backends: where runs find the policy, the encoder and Lean unless their config says otherwise --
 BURNQED_POLICY_URL = env.str("BURNQED_POLICY_URL", default="http://127.0.0.1:30000")

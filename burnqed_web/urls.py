@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from iterations.api.views import IterationViewSet
 from jobs.api import ArtifactViewSet
 from prover.api.views import DatasetViewSet, RunViewSet, TheoremResultViewSet, TheoremViewSet
 from training.api.views import TrainingRunViewSet
@@ -19,6 +20,7 @@ router.register("runs", RunViewSet, basename="run")
 router.register("results", TheoremResultViewSet, basename="result")
 router.register("training-runs", TrainingRunViewSet, basename="training-run")
 router.register("artifacts", ArtifactViewSet, basename="artifact")
+router.register("iterations", IterationViewSet, basename="iteration")
 
 api = [
     path("", include(router.urls)),
@@ -31,6 +33,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include("prover.urls")),
     path("", include("training.urls")),
+    path("", include("iterations.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include(api)),

@@ -2,6 +2,7 @@
 
 from django.shortcuts import render
 
+from iterations.models import Iteration
 from jobs.pages import viewer_required
 from prover import selectors as prover_selectors
 from training import selectors as training_selectors
@@ -11,4 +12,5 @@ from training import selectors as training_selectors
 def home(request):
     return render(request, "home.html", {"datasets": prover_selectors.datasets_with_counts(),
                                          "runs": prover_selectors.recent_runs(),
-                                         "trainings": training_selectors.recent_training_runs()})
+                                         "trainings": training_selectors.recent_training_runs(),
+                                         "iterations": Iteration.objects.select_related("owner")[:20]})

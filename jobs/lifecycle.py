@@ -15,6 +15,7 @@ from django.utils import timezone
 from . import live
 from .errors import ServiceError
 from .models import FINISHED, TRANSITIONS, JobStatus
+from .signals import job_finished
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ def transition(*, job, to: str, error: str = "", only_from: str | None = None, w
         current = objects.filter(pk=job.pk).values_list("status", flat=True).first()
         raise InvalidTransition(f"{job.channel_kind} {job.pk} cannot go from {current} to {to}")
     job.refresh_from_db()
+    if to in FINISHED:
+        job_finished.send(sender=type(job), job=job)
     return job
 
 

@@ -65,6 +65,7 @@ class Artifact(models.Model):
         EBM = "ebm", "EBM head"
         BASE = "base", "base model"
         PROBE_SET = "probe_set", "embedding probe set"
+        SFT_DATA = "sft_data", "SFT data ((state, tactic) steps)"
 
     CHECKPOINT_KINDS = (Kind.LORA, Kind.EBM, Kind.BASE)
 

@@ -13,6 +13,8 @@ def reap_stale_jobs() -> list[tuple[str, int]]:
     silence = settings.BURNQED_JOB_STALE_S
     failed = []
     for kind, spec in registry.kinds().items():
+        if not spec.reaped:
+            continue
         for job in spec.model._default_manager.filter(silent(), status=JobStatus.RUNNING):
             try:
                 transition(job=job, to=JobStatus.FAILED, only_from=JobStatus.RUNNING, where=silent(),

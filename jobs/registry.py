@@ -12,16 +12,17 @@ from dataclasses import dataclass
 class JobKind:
     model: type
     on_reaped: Callable[[object], None] | None = None
+    reaped: bool = True  # False for a job with no worker of its own (an iteration: its steps are reaped)
 
 
 _KINDS: dict[str, JobKind] = {}
 
 
-def register(model: type, *, on_reaped: Callable[[object], None] | None = None) -> None:
+def register(model: type, *, on_reaped: Callable[[object], None] | None = None, reaped: bool = True) -> None:
     kind = model.channel_kind
     if not kind:
         raise ValueError(f"{model.__name__} must name its channel_kind")
-    _KINDS[kind] = JobKind(model, on_reaped)
+    _KINDS[kind] = JobKind(model, on_reaped, reaped)
 
 
 def kinds() -> dict[str, JobKind]:

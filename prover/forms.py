@@ -11,8 +11,9 @@ import typing
 
 from django import forms
 
+from jobs.spec_forms import filled, number_field, spec_form_fields
 from prover.engine.config import STRATEGIES, SearchConfig
-from prover.engine.spec import DEFAULT_STRATEGY, RunSpec, field_type, spec_fields
+from prover.engine.spec import DEFAULT_STRATEGY, RunSpec, spec_fields
 from theorem_data.formats import FORMATS
 
 from .models import Dataset
@@ -32,28 +33,6 @@ class DatasetImportForm(forms.Form):
     notes = forms.CharField(widget=forms.Textarea, required=False)
 
 
-def _number_field(annotation, *, label: str | None = None, help_text: str = "", required: bool = False) -> forms.Field:
-    number = forms.FloatField if float in typing.get_args(annotation) or annotation is float else forms.IntegerField
-    return number(required=required, label=label, help_text=help_text)
-
-
-def _spec_field(f) -> forms.Field:
-    meta, kind = f.metadata, field_type(f)
-    if f.name == "dataset":
-        return forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"), to_field_name="name",
-                                      help_text=meta["help"])
-    if f.name == "theorems":
-        return forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                               help_text=meta["help"] + "; one per line or comma-separated")
-    if meta["choices"]:
-        return forms.ChoiceField(choices=[(c, c) for c in meta["choices"]], required=False, help_text=meta["help"])
-    if kind is bool:
-        return forms.BooleanField(required=False, help_text=meta["help"])
-    if kind in (int, int | None):
-        return _number_field(int, help_text=meta["help"])
-    return forms.CharField(required=False, help_text=meta["help"])
-
-
 def _search_help(name: str) -> str:
     by_strategy = {s: SearchConfig.for_strategy(s).to_dict()[name] for s in STRATEGIES}
     defaults = set(map(repr, by_strategy.values()))
@@ -66,7 +45,7 @@ def _search_field(name: str) -> forms.Field:
     if name == "strategy":
         return forms.ChoiceField(choices=[(s, s) for s in STRATEGIES], help_text="how the tree is searched")
     annotation = typing.get_type_hints(SearchConfig)[name]
-    return _number_field(annotation, label=name.replace("_", " "), help_text=_search_help(name))
+    return number_field(annotation, label=name.replace("_", " "), help_text=_search_help(name))
 
 
 class RunLaunchForm(forms.Form):
@@ -74,15 +53,17 @@ class RunLaunchForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        for f in spec_fields():
-            if f.name == "search":
-                for name in COMMON_SEARCH:
-                    self.fields[name] = _search_field(name)
-                self.fields["search_extra"] = forms.CharField(
-                    required=False, widget=forms.Textarea(attrs={"rows": 3}), label="other search settings",
-                    help_text='JSON, e.g. {"alpha": 0.7, "ebm_min_depth": 2}; every setting of the engine\'s SearchConfig')
-            else:
-                self.fields[f.name] = _spec_field(f)
+        dataset = forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"), to_field_name="name",
+                                         help_text=RunSpec.__dataclass_fields__["dataset"].metadata["help"])
+        for name, field in spec_form_fields(RunSpec, {"dataset": dataset}).items():
+            if name != "search":
+                self.fields[name] = field
+                continue
+            for setting in COMMON_SEARCH:
+                self.fields[setting] = _search_field(setting)
+            self.fields["search_extra"] = forms.CharField(
+                required=False, widget=forms.Textarea(attrs={"rows": 3}), label="other search settings",
+                help_text='JSON, e.g. {"alpha": 0.7, "ebm_min_depth": 2}; every setting of the engine\'s SearchConfig')
 
     def clean_search_extra(self) -> dict:
         text = self.cleaned_data["search_extra"].strip()
@@ -100,7 +81,8 @@ class RunLaunchForm(forms.Form):
         """The run config the form describes, in the API's shape, for the launch service to validate."""
         data = self.cleaned_data
         # A field left empty is left out: the spec's default (or the deployment's) applies.
-        config = {f.name: data[f.name] for f in spec_fields() if f.name != "search" and data[f.name] not in (None, "")}
+        config = {name: value for name, value in filled(data, [f.name for f in spec_fields()]).items()
+                  if name != "search"}
         config["dataset"] = data["dataset"].name
         config["search"] = {**data["search_extra"], **{k: data[k] for k in COMMON_SEARCH if data.get(k) is not None}}
         return config

@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from jobs.models import Artifact
 from jobs.pages import require_launch, viewer_required
 
 from . import selectors
@@ -50,8 +51,10 @@ def run_new(request):
 @viewer_required
 def run_detail(request, run_id: int):
     run = get_object_or_404(Run.objects.select_related("dataset", "owner", "cloned_from"), pk=run_id)
+    trajectories = Artifact.made_by(run).filter(kind=Artifact.Kind.TRAJECTORIES).first()
     return render(request, "prover/run_detail.html", {"run": run, "results": selectors.run_results(run),
-                                                      "pool_health": selectors.pool_health(run)})
+                                                      "pool_health": selectors.pool_health(run),
+                                                      "trajectories": trajectories})
 
 
 @require_POST

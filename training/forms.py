@@ -7,9 +7,10 @@ from jobs.models import Artifact
 from .models import TrainingRun
 
 # What the launch form starts from, per kind: the settings a researcher changes most (the rest keep defaults).
+# What to train on is picked as inputs (trajectories, SFT data), not typed here.
 STARTING_CONFIGS = {
-    "sft": {"model_path": "", "data_files": [""], "max_steps": 1000, "learning_rate": 2e-5, "lora_r": 32},
-    "ebm": {"trajectory_files": [""], "encoder_url": "http://127.0.0.1:30001", "max_steps": 2000},
+    "sft": {"model_path": "", "max_steps": 1000, "learning_rate": 2e-5, "lora_r": 32},
+    "ebm": {"model_path": "", "steps": 2000},
 }
 
 
@@ -18,6 +19,9 @@ class TrainingLaunchForm(forms.Form):
     name = forms.CharField(max_length=200, required=False)
     base_checkpoint = forms.ModelChoiceField(queryset=Artifact.objects.filter(kind__in=Artifact.CHECKPOINT_KINDS),
                                              required=False)
+    inputs = forms.ModelMultipleChoiceField(
+        queryset=Artifact.objects.filter(kind__in=(Artifact.Kind.TRAJECTORIES, Artifact.Kind.SFT_DATA)), required=False,
+        help_text="what to train on: search runs' trajectories, SFT data (they fill the loop's file settings)")
     config = forms.CharField(widget=forms.Textarea(attrs={"rows": 12, "class": "mono"}),
                              help_text="JSON: the loop's settings (see training/sft/train.py SFTConfig, ...)")
 

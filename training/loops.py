@@ -54,6 +54,7 @@ class EbmJob:
     model_path: str = ""
     backbone_id: str = ""
     init_from: str = ""
+    adapter: str = ""  # embeddings of the model with this LoRA adapter applied
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class EbmOutcome:
     meta: dict
 
 
-_EBM_JOB_KEYS = ("trajectory_files", "encoder_url", "hidden_size", "model_path", "backbone_id", "init_from")
+_EBM_JOB_KEYS = ("trajectory_files", "encoder_url", "hidden_size", "model_path", "backbone_id", "init_from", "adapter")
 
 
 def _build_ebm(values: Mapping[str, Any], output_dir: str) -> EbmJob:
@@ -101,9 +102,11 @@ def _run_ebm(job: EbmJob, *, on_metric=None, cancel=None) -> EbmOutcome:
     from training.ebm.train import META_FILENAME, train_energy_head
 
     if job.encoder_url:
-        embedder = HttpEmbedder(job.encoder_url, hidden_size=job.hidden_size, backbone_id=job.backbone_id or job.encoder_url)
+        embedder = HttpEmbedder(job.encoder_url, hidden_size=job.hidden_size, backbone_id=job.backbone_id or job.encoder_url,
+                                adapter=job.adapter or None)
     else:
-        embedder = InProcessEmbedder(job.model_path, device=job.config.device, backbone_id=job.backbone_id or None)
+        embedder = InProcessEmbedder(job.model_path, device=job.config.device, backbone_id=job.backbone_id or None,
+                                     adapter=job.adapter or None)
     try:
         head = None
         if job.init_from:

@@ -12,7 +12,9 @@ class TrainingRun(Job):
 
     class Kind(models.TextChoices):
         SFT = "sft", "LoRA SFT of the policy"
+        JOINT = "joint", "joint LoRA SFT + EBM through the same LoRA"
         EBM = "ebm", "energy-based value model"
+        PROBES = "probes", "embedding probes of a checkpoint"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     base_checkpoint = models.ForeignKey(Artifact, null=True, blank=True, on_delete=models.PROTECT,

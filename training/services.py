@@ -1,7 +1,7 @@
 """Training runs: launch, cancel, execute (on a GPU worker). Thin over the loops in training/loops.py."""
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +14,7 @@ from jobs.models import Artifact, JobStatus
 from jobs.roles import can_launch
 from prover.engine.provenance import package_versions
 
+from .inputs import InputError, loop_files
 from .loops import LoopConfigError, loop_for
 from .models import TrainingRun
 from .recording import MetricRecorder
@@ -26,14 +27,25 @@ def output_dir_of(training: TrainingRun) -> str:
 
 
 def launch_training(*, user, kind: str, config: Mapping[str, Any], name: str = "",
-                    base_checkpoint: Artifact | None = None) -> TrainingRun:
-    """Validate `config` with the loop's own config class, store the run, queue it on `gpu` after commit."""
+                    base_checkpoint: Artifact | None = None, inputs: Sequence[Artifact] = ()) -> TrainingRun:
+    """Validate `config` with the loop's own config class, store the run, queue it on `gpu` after commit.
+
+    `inputs` are picked artifacts (trajectories, SFT data): they become the loop's file settings."""
     if not can_launch(user):
         raise ServiceError("launching training needs the researcher or admin role")
     loop = loop_for_or_error(kind)
+    config = dict(config)
+    if inputs:
+        try:
+            files = loop_files(kind, list(inputs))
+        except InputError as exc:
+            raise ServiceError(str(exc), field="inputs") from None
+        for key, paths in files.items():
+            config[key] = [*config.get(key, []), *paths]
     with transaction.atomic():
-        training = TrainingRun.objects.create(kind=kind, name=name.strip(), config=dict(config), owner=user,
+        training = TrainingRun.objects.create(kind=kind, name=name.strip(), config=config, owner=user,
                                               base_checkpoint=base_checkpoint, versions=package_versions())
+        training.inputs.set(inputs)
         try:
             loop.build(training.config, output_dir_of(training))
         except LoopConfigError as exc:

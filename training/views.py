@@ -28,9 +28,11 @@ def training_new(request):
             data = form.cleaned_data
             try:
                 training = launch_training(user=request.user, kind=data["kind"], config=data["config"],
-                                           name=data["name"], base_checkpoint=data["base_checkpoint"])
+                                           name=data["name"], base_checkpoint=data["base_checkpoint"],
+                                           inputs=list(data["inputs"]))
             except ServiceError as exc:
-                form.add_error("config" if (exc.field or "").startswith("config") else None, exc.message)
+                field = (exc.field or "").split(".")[0]
+                form.add_error(field if field in form.fields else None, exc.message)
             else:
                 messages.success(request, f"Training run {training.pk} queued.")
                 return redirect("page-training", training_id=training.pk)
@@ -38,9 +40,11 @@ def training_new(request):
         clone = TrainingRun.objects.filter(pk=request.GET.get("clone") or 0).first()
         kind = clone.kind if clone else request.GET.get("kind", "sft")
         config = clone.config if clone else STARTING_CONFIGS.get(kind, {})
+        inputs = list(clone.inputs.values_list("pk", flat=True)) if clone else [
+            int(i) for i in request.GET.getlist("inputs") if i.isdecimal() and i.isascii()]
         form = TrainingLaunchForm(initial={"kind": kind, "name": f"{clone} (copy)" if clone else "",
                                            "base_checkpoint": clone.base_checkpoint_id if clone else None,
-                                           "config": json.dumps(config, indent=2)})
+                                           "inputs": inputs, "config": json.dumps(config, indent=2)})
     return render(request, "training/training_new.html", {"form": form})
 
 

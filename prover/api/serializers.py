@@ -1,10 +1,7 @@
-import dataclasses
-import typing
-
 from rest_framework import serializers
 
-from prover.engine.config import SETTING_HELP, SearchConfig
-from prover.engine.spec import DEFAULT_STRATEGY, field_type, spec_fields
+from jobs.spec_schema import spec_serializer
+from prover.engine.spec import RunSpec
 from theorem_data.formats import FORMATS
 
 from ..models import Dataset, ProofNode, Run, Theorem, TheoremResult
@@ -77,58 +74,8 @@ class TheoremResultSerializer(serializers.ModelSerializer):
         ]
 
 
-def _schema_field(annotation, *, help_text: str, default) -> serializers.Field:
-    """A DRF field that documents one setting: its type, its default, what it means. Validation is the
-    spec's own (the launch service's), so the API and the form give the same messages."""
-    options = {"help_text": help_text, "required": False}
-    if default is not dataclasses.MISSING:
-        options["default"] = list(default) if isinstance(default, tuple) else default
-    args = set(typing.get_args(annotation))
-    if type(None) in args:
-        options["allow_null"] = True
-    if annotation is bool:
-        return serializers.BooleanField(**options)
-    if annotation is int or args & {int} and float not in args and str not in args:
-        return serializers.IntegerField(**options)
-    if annotation is float or float in args:
-        return serializers.FloatField(**options)
-    if typing.get_origin(annotation) is tuple:
-        return serializers.ListField(child=serializers.CharField(), **options)
-    if typing.get_origin(annotation) is typing.Literal:
-        return serializers.ChoiceField(choices=list(typing.get_args(annotation)), **options)
-    return serializers.CharField(allow_blank=True, **options)
-
-
-def _search_serializer() -> type[serializers.Serializer]:
-    hints = typing.get_type_hints(SearchConfig)
-    defaults = SearchConfig.for_strategy(DEFAULT_STRATEGY).to_dict()  # a run's default strategy, and its budgets
-    fields = {f.name: _schema_field(hints[f.name], help_text=SETTING_HELP[f.name], default=defaults[f.name])
-              for f in dataclasses.fields(SearchConfig)}
-    return type("SearchSettings", (serializers.Serializer,), {
-        **fields, "__doc__": "Search settings (prover.engine.config.SearchConfig): the strategy's defaults apply to "
-                             "what is left out; budgets (max_nodes, max_completions, max_rounds) differ by strategy."})
-
-
-def _run_spec_serializer() -> type[serializers.Serializer]:
-    fields: dict[str, serializers.Field] = {}
-    for f in spec_fields():
-        help_text = f.metadata["help"] + (" (default: this deployment's)" if f.metadata["deployment"] else "")
-        if f.name == "search":
-            fields[f.name] = _search_serializer()(required=False, help_text=help_text)
-        elif f.metadata["choices"]:
-            extra = {} if f.metadata["deployment"] else {"default": f.default}
-            fields[f.name] = serializers.ChoiceField(choices=list(f.metadata["choices"]), help_text=help_text,
-                                                     required=False, **extra)
-        elif f.name == "dataset":
-            fields[f.name] = serializers.CharField(help_text=help_text, required=True)
-        else:
-            default = dataclasses.MISSING if f.metadata["deployment"] else f.default
-            fields[f.name] = _schema_field(field_type(f), help_text=help_text, default=default)
-    return type("RunSpec", (serializers.Serializer,), {
-        **fields, "__doc__": "A run's settings (prover.engine.spec.RunSpec); unknown fields are refused."})
-
-
-RunSpecSerializer = _run_spec_serializer()
+RunSpecSerializer = spec_serializer(RunSpec, "RunSpec", "A run's settings (prover.engine.spec.RunSpec); unknown "
+                                    "fields are refused.")
 
 
 class RunLaunchSerializer(serializers.Serializer):

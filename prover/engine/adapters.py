@@ -150,7 +150,8 @@ class PolicyAdapter:
     async def describe(self) -> dict:
         """What the policy server says it serves (model path, dtype, adapter ...), with the prompt format; an
         older server without /get_model_info still runs searches and says why it could not tell."""
-        info = {"url": self.policy.client.base_url, "prompt_format": self.policy.state_format}
+        info = {"url": self.policy.client.base_url, "prompt_format": self.policy.state_format,
+                "adapter": self.policy.client.lora_path or ""}
         try:
             served = await self.policy.client.model_info()
         except Exception as exc:
@@ -180,6 +181,7 @@ class StackSettings:
     num_workers: int = 2
     prompt_format: str = DEFAULT_PROMPT_FORMAT
     rewrite_tactics: bool = True
+    adapter: str | None = None  # the LoRA adapter the policy server and the encoder apply (lora_path)
 
     def __post_init__(self) -> None:
         if self.lean not in ("minilean", "pantograph"):
@@ -200,7 +202,7 @@ async def open_backends(settings: StackSettings) -> AsyncIterator[Backends]:
             lean_config = LeanConfig.pantograph(repl=(settings.pantograph_repl,), num_workers=settings.num_workers)
         pool = await stack.enter_async_context(LeanPool(lean_config))
         check_pool = await stack.enter_async_context(LeanPool(lean_config.replace(num_workers=1)))
-        client = await stack.enter_async_context(PolicyClient(settings.policy_url))
+        client = await stack.enter_async_context(PolicyClient(settings.policy_url, lora_path=settings.adapter))
         policy = PolicyAdapter(PromptedPolicy(client, state_format=settings.prompt_format))
         scorer: Scorer | None = None
         if settings.ebm_path:
@@ -208,7 +210,8 @@ async def open_backends(settings: StackSettings) -> AsyncIterator[Backends]:
 
             head = load_energy_head(settings.ebm_path)
             encoder = await stack.enter_async_context(
-                EncoderClient(str(settings.encoder_url), hidden_size=head.config.embedding_dim))
+                EncoderClient(str(settings.encoder_url), hidden_size=head.config.embedding_dim,
+                              lora_path=settings.adapter))
             scorer = EnergyScorer(head, encoder)
         verifier = LeanVerifier(pool, check_pool=check_pool, rewrite_tactics=settings.rewrite_tactics)
         yield Backends(verifier, policy, scorer)

@@ -55,6 +55,8 @@ class RunSpec:
     policy_url: str = field(default="", metadata=setting("SGLang-compatible /generate server", deployment=True))
     encoder_url: str = field(default="", metadata=setting(
         "/encode server for the EBM (required with ebm_path)", deployment=True))
+    adapter: str = field(default="", metadata=setting(
+        "LoRA adapter folder the policy server and the encoder apply (a checkpoint); empty: the served model as is"))
     ebm_path: str = field(default="", metadata=setting(
         "EBM checkpoint folder (safetensors + config.json); empty for LLM-only search"))
     prompt_format: str = field(default=DEFAULT_PROMPT_FORMAT, metadata=setting(
@@ -72,25 +74,9 @@ class RunSpec:
     @classmethod
     def from_mapping(cls, raw: Any, *, deployment: Mapping[str, Any] | None = None) -> RunSpec:
         """Validate a user's mapping (form, JSON body, cloned run) over the defaults; raises SpecError."""
-        if not isinstance(raw, Mapping):
-            raise SpecError({"non_field_errors": ["the run config must be a JSON object"]})
-        errors: dict[str, list[str]] = {}
-        known = {f.name: f for f in dataclasses.fields(cls)}
-        for key in sorted(set(raw) - set(known)):
-            errors.setdefault(key, []).append(f"unknown field; known fields: {', '.join(known)}")
-        values: dict[str, Any] = {}
-        for name, f in known.items():
-            present = name in raw
-            value = raw[name] if present else _default(f, deployment or {})
-            try:
-                values[name] = _checked(f, value)
-            except _FieldErrors as exc:
-                for path, message in exc.items:
-                    errors.setdefault(path, []).append(message)
-        if not errors and values["ebm_path"] and not values["encoder_url"]:
-            errors["encoder_url"] = ["an EBM needs an /encode server"]
-        if errors:
-            raise SpecError(errors, values)
+        values = checked_values(cls, raw, deployment=deployment, what="the run config")
+        if values["ebm_path"] and not values["encoder_url"]:
+            raise SpecError({"encoder_url": ["an EBM needs an /encode server"]}, values)
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,16 +90,40 @@ class RunSpec:
         """Where this run's backends are; the REPL program is the worker's own setting, never a run's."""
         return StackSettings(policy_url=self.policy_url, encoder_url=self.encoder_url or None,
                              ebm_path=self.ebm_path or None, lean=self.lean, pantograph_repl=pantograph_repl,
-                             num_workers=self.lean_workers, prompt_format=self.prompt_format)
+                             num_workers=self.lean_workers, prompt_format=self.prompt_format,
+                             adapter=self.adapter or None)
 
 
-def spec_fields() -> tuple[dataclasses.Field, ...]:
-    return dataclasses.fields(RunSpec)
+def spec_fields(spec: type = RunSpec) -> tuple[dataclasses.Field, ...]:
+    return dataclasses.fields(spec)
 
 
-def field_type(f: dataclasses.Field) -> Any:
+def field_type(f: dataclasses.Field, spec: type = RunSpec) -> Any:
     """The field's resolved annotation (the module uses postponed annotations)."""
-    return typing.get_type_hints(RunSpec)[f.name]
+    return typing.get_type_hints(spec)[f.name]
+
+
+def checked_values(spec: type, raw: Any, *, deployment: Mapping[str, Any] | None = None,
+                   what: str = "the config") -> dict[str, Any]:
+    """Every field of the dataclass `spec` (fields described with `setting()`) from a user's mapping, checked and
+    in canonical types, defaults filled in; SpecError with every problem (and the fields that passed)."""
+    if not isinstance(raw, Mapping):
+        raise SpecError({"non_field_errors": [f"{what} must be a JSON object"]})
+    errors: dict[str, list[str]] = {}
+    known = {f.name: f for f in dataclasses.fields(spec)}
+    for key in sorted(set(raw) - set(known)):
+        errors.setdefault(key, []).append(f"unknown field; known fields: {', '.join(known)}")
+    values: dict[str, Any] = {}
+    for name, f in known.items():
+        value = raw[name] if name in raw else _default(f, deployment or {})
+        try:
+            values[name] = _checked(f, value, field_type(f, spec))
+        except _FieldErrors as exc:
+            for path, message in exc.items:
+                errors.setdefault(path, []).append(message)
+    if errors:
+        raise SpecError(errors, values)
+    return values
 
 
 def _default(f: dataclasses.Field, deployment: Mapping[str, Any]) -> Any:
@@ -131,34 +141,44 @@ class _FieldErrors(Exception):
         self.items = items
 
 
-def _checked(f: dataclasses.Field, value: Any) -> Any:
+def _checked(f: dataclasses.Field, value: Any, kind: Any) -> Any:
     """The field's value in its canonical type, or _FieldErrors naming the path and the problem."""
     name, meta = f.name, f.metadata
 
     def fail(message: str) -> typing.NoReturn:
         raise _FieldErrors((name, message))
 
-    if name == "search":
+    if kind is SearchConfig:
         if isinstance(value, SearchConfig):
             return value
         if not isinstance(value, Mapping):
             fail("must be an object of search settings")
         try:
-            return SearchConfig.from_mapping({"strategy": DEFAULT_STRATEGY, **value}, where="search")
+            return SearchConfig.from_mapping({"strategy": DEFAULT_STRATEGY, **value}, where=name)
         except ConfigError as exc:
-            raise _FieldErrors((f"search.{exc.field}" if exc.field else "search", exc.detail)) from None
-    if name == "dataset":
+            raise _FieldErrors((f"{name}.{exc.field}" if exc.field else name, exc.detail)) from None
+    if name.endswith("dataset"):
         if isinstance(value, bool) or not isinstance(value, str | int) or value in ("", None):
             fail("choose a dataset (its name or id)")
         return value
-    if name == "theorems":
+    if kind == tuple[str, ...]:
         if isinstance(value, str):  # a form's text box: one per line or comma-separated
             value = [part.strip() for part in value.replace(",", "\n").splitlines()]
             value = [part for part in value if part]
         if not isinstance(value, list | tuple) or not all(isinstance(n, str) and n.strip() for n in value):
-            fail("must be a list of theorem names")
+            fail("must be a list of names")
+        unknown = [n for n in value if meta["choices"] and n.strip() not in meta["choices"]]
+        if unknown:
+            fail(f"each must be one of {', '.join(meta['choices'])}, got {', '.join(map(repr, unknown))}")
         return tuple(n.strip() for n in value)
-    kind = field_type(f)
+    if kind == tuple[int, ...]:
+        if not isinstance(value, list | tuple) or not all(isinstance(n, int) and not isinstance(n, bool) for n in value):
+            fail("must be a list of ids")
+        return tuple(value)
+    if kind == dict[str, Any]:
+        if not isinstance(value, Mapping):
+            fail("must be an object of settings")
+        return dict(value)
     if kind is bool:
         if not isinstance(value, bool):
             fail(f"must be true or false, got {value!r}")

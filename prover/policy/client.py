@@ -112,10 +112,12 @@ class PolicyClient:
         circuit_cooldown_s: float = 60.0,
         circuit_breaker: CircuitBreaker | None = None,
         api_key: str | None = None,
+        lora_path: str | None = None,
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http:// or https:// URL, got {base_url!r}")
         self.base_url = base_url.rstrip("/")
+        self.lora_path = lora_path or None  # the LoRA adapter every request asks the server to apply
         self.timeout_base_s = _positive("timeout_base_s", timeout_base_s, allow_zero=True)
         self.timeout_per_item_s = _positive("timeout_per_item_s", timeout_per_item_s, allow_zero=True)
         self.timeout_min_s = _positive("timeout_min_s", timeout_min_s, allow_zero=True)
@@ -231,7 +233,8 @@ class PolicyClient:
 
         def chunk_call(chunk: list[str]) -> Awaitable[list[Completion]]:
             body = generate_request_body(
-                chunk, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, stop=stop
+                chunk, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, stop=stop,
+                lora_path=self.lora_path,
             )
             return self._call(
                 "/generate",

@@ -27,9 +27,13 @@ from prover.policy.errors import PolicyProtocolError
 
 
 def generate_request_body(
-    texts: Sequence[str], *, max_new_tokens: int, temperature: float, top_p: float, stop: Sequence[str] | None
+    texts: Sequence[str], *, max_new_tokens: int, temperature: float, top_p: float, stop: Sequence[str] | None,
+    lora_path: str | None = None,
 ) -> dict[str, Any]:
-    """The JSON body for one ``/generate`` call. A single text goes as a string, several as a list."""
+    """The JSON body for one ``/generate`` call. A single text goes as a string, several as a list.
+
+    ``lora_path`` names the LoRA adapter the server applies to these texts (SGLang's per-request field: an
+    adapter the server loaded by that name or path)."""
     sampling_params: dict[str, Any] = {
         "max_new_tokens": max_new_tokens,
         "temperature": temperature,
@@ -37,11 +41,14 @@ def generate_request_body(
     }
     if stop:
         sampling_params["stop"] = list(stop)
-    return {
+    body = {
         "text": texts[0] if len(texts) == 1 else list(texts),
         "sampling_params": sampling_params,
         "return_logprob": True,
     }
+    if lora_path:
+        body["lora_path"] = lora_path if len(texts) == 1 else [lora_path] * len(texts)
+    return body
 
 
 def _is_number(value: object) -> bool:

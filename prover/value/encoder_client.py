@@ -39,6 +39,7 @@ class EncoderClient:
         max_batch_texts: int = 32,
         cache: EmbeddingCache | None = None,
         http_client: httpx.AsyncClient | None = None,
+        lora_path: str | None = None,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"encoder base_url must start with http:// or https://, got {base_url!r}")
@@ -47,6 +48,7 @@ class EncoderClient:
         if max_batch_texts < 1:
             raise ValueError(f"max_batch_texts must be positive, got {max_batch_texts}")
         self.url = base_url.rstrip("/") + "/encode"
+        self.lora_path = lora_path or None  # the LoRA adapter the server applies before pooling
         self.hidden_size = hidden_size
         self.max_batch_texts = max_batch_texts
         self.cache = cache if cache is not None else EmbeddingCache()
@@ -123,6 +125,8 @@ class EncoderClient:
     async def _fetch(self, chunk: list[str]) -> torch.Tensor:
         single = len(chunk) == 1
         body = {"text": chunk[0] if single else chunk, "hidden_size": self.hidden_size}
+        if self.lora_path:
+            body["lora_path"] = self.lora_path
         timeout = SINGLE_TIMEOUT_S if single else batch_timeout_s(len(chunk))
         where = f"/encode at {self.url} ({len(chunk)} text{'s' if len(chunk) != 1 else ''}, first {describe_text(chunk[0])})"
         self.requests_sent += 1

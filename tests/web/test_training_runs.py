@@ -190,17 +190,17 @@ def test_a_redelivered_training_task_takes_over_from_a_dead_worker_once(research
     from training.services import execute_training
     from training.tasks import train
 
-    training = _launch_long_sft(researcher, tiny_sft_inputs, max_steps=400)
+    training = _launch_long_sft(researcher, tiny_sft_inputs, max_steps=120)
     _kill(doomed_worker)
     time.sleep(1.5)  # the dead worker's heartbeat goes stale (the heir counts 1 s of silence as death)
     heir = start_worker("heir", tmp_path / "heir.log", BURNQED_JOB_STALE_S="1")
     try:
         train.delay(training.pk, training.key.hex)  # what the broker does with the dead worker's unacked task
-        training = wait_finished(training)
+        training = wait_finished(training, timeout_s=400)
     finally:
         _kill(heir)
     assert training.status == "succeeded", (tmp_path / "heir.log").read_text()[-3000:]
-    assert training.attempts == 2 and training.steps_done == 400
+    assert training.attempts == 2 and training.steps_done == 120
     assert checkpoints_of(training).count() == 1
     # Delivered once more after it finished: nothing happens, nothing is stored twice.
     assert execute_training(training_id=training.pk, key=training.key.hex) == "succeeded"

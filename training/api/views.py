@@ -16,8 +16,8 @@ class TrainingRunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TrainingRun
-        fields = ["id", "kind", "name", "status", "config", "versions", "owner", "base_checkpoint", "error",
-                  "created_at", "started_at", "finished_at", "steps_done"]
+        fields = ["id", "kind", "name", "status", "config", "versions", "owner", "base_checkpoint", "inputs", "error",
+                  "attempts", "created_at", "started_at", "finished_at", "steps_done"]
 
 
 class MetricPointSerializer(serializers.ModelSerializer):
@@ -32,6 +32,9 @@ class TrainingLaunchSerializer(serializers.Serializer):
     config = serializers.DictField(help_text="The loop's settings (training.sft.train.SFTConfig, ...), output_dir excepted.")
     base_checkpoint = serializers.IntegerField(required=False, allow_null=True, default=None,
                                                help_text="id of the checkpoint artifact to start from")
+    inputs = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
+                                   help_text="artifact ids to train on (trajectories, sft_data): they fill the loop's "
+                                             "file settings")
 
 
 class TrainingRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -52,9 +55,12 @@ class TrainingRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             base = Artifact.objects.filter(pk=data["base_checkpoint"], kind__in=Artifact.CHECKPOINT_KINDS).first()
             if base is None:
                 raise ValidationError({"base_checkpoint": [f"no checkpoint {data['base_checkpoint']}"]})
+        inputs = list(Artifact.objects.filter(pk__in=data["inputs"]))
+        if missing := sorted(set(data["inputs"]) - {a.pk for a in inputs}):
+            raise ValidationError({"inputs": [f"no artifact {', '.join(map(str, missing))}"]})
         try:
             training = launch_training(user=request.user, kind=data["kind"], config=data["config"], name=data["name"],
-                                       base_checkpoint=base)
+                                       base_checkpoint=base, inputs=inputs)
         except ServiceError as exc:
             raise ValidationError(exc.errors) from None
         return Response(TrainingRunSerializer(training).data, status=status.HTTP_201_CREATED)

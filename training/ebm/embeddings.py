@@ -81,7 +81,8 @@ class CachedEmbedder:
 class HttpEmbedder:
     """Sync adapter over the async `EncoderClient`; it owns a private event loop (and the client's pool)."""
 
-    def __init__(self, base_url: str, *, hidden_size: int, backbone_id: str, max_batch_texts: int = 32) -> None:
+    def __init__(self, base_url: str, *, hidden_size: int, backbone_id: str, max_batch_texts: int = 32,
+                 adapter: str | None = None) -> None:
         from prover.value.embedding_cache import EmbeddingCache
         from prover.value.encoder_client import EncoderClient
 
@@ -90,7 +91,8 @@ class HttpEmbedder:
         self._loop = asyncio.new_event_loop()
         # The client's own LRU is off: CachedEmbedder keeps every vector the loop needs, once.
         self._client_factory = lambda: EncoderClient(base_url, hidden_size=hidden_size,
-                                                     max_batch_texts=max_batch_texts, cache=EmbeddingCache(0))
+                                                     max_batch_texts=max_batch_texts, cache=EmbeddingCache(0),
+                                                     lora_path=adapter)
         self._client = None
 
     def embed(self, texts: Sequence[str]) -> torch.Tensor:
@@ -117,10 +119,11 @@ class InProcessEmbedder:
     """Masked mean pool of a transformers causal LM's last hidden state, in this process."""
 
     def __init__(self, model_path: str | Path, *, device: str = "cpu", dtype: str = "fp32", max_length: int = 512,
-                 max_batch_size: int = 16, backbone_id: str | None = None) -> None:
+                 max_batch_size: int = 16, backbone_id: str | None = None, adapter: str | Path | None = None) -> None:
         from prover.serving.model_loading import load_model
 
-        self.loaded = load_model(model_path, dtype=dtype, device=device)
+        # With a LoRA adapter the embeddings are that policy's: what an EBM trained on them will be served.
+        self.loaded = load_model(model_path, dtype=dtype, device=device, adapter=adapter or None)
         self.embedding_dim = self.loaded.hidden_size
         self.backbone_id = backbone_id or str(model_path)
         self.max_length = max_length
