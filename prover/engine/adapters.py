@@ -193,15 +193,21 @@ class StackSettings:
 
 
 @asynccontextmanager
+async def open_verifier(settings: StackSettings) -> AsyncIterator[LeanVerifier]:
+    """Start the Lean pool (and the one-worker pool that re-checks whole proofs); close both on exit."""
+    if settings.lean == "minilean":
+        lean_config = LeanConfig.minilean(num_workers=settings.num_workers)
+    else:
+        lean_config = LeanConfig.pantograph(repl=(settings.pantograph_repl,), num_workers=settings.num_workers)
+    async with LeanPool(lean_config) as pool, LeanPool(lean_config.replace(num_workers=1)) as check_pool:
+        yield LeanVerifier(pool, check_pool=check_pool, rewrite_tactics=settings.rewrite_tactics)
+
+
+@asynccontextmanager
 async def open_backends(settings: StackSettings) -> AsyncIterator[Backends]:
     """Start the Lean pool, connect the policy (and the value model if configured); close all on exit."""
     async with AsyncExitStack() as stack:
-        if settings.lean == "minilean":
-            lean_config = LeanConfig.minilean(num_workers=settings.num_workers)
-        else:
-            lean_config = LeanConfig.pantograph(repl=(settings.pantograph_repl,), num_workers=settings.num_workers)
-        pool = await stack.enter_async_context(LeanPool(lean_config))
-        check_pool = await stack.enter_async_context(LeanPool(lean_config.replace(num_workers=1)))
+        verifier = await stack.enter_async_context(open_verifier(settings))
         client = await stack.enter_async_context(PolicyClient(settings.policy_url, lora_path=settings.adapter))
         policy = PolicyAdapter(PromptedPolicy(client, state_format=settings.prompt_format))
         scorer: Scorer | None = None
@@ -213,5 +219,4 @@ async def open_backends(settings: StackSettings) -> AsyncIterator[Backends]:
                 EncoderClient(str(settings.encoder_url), hidden_size=head.config.embedding_dim,
                               lora_path=settings.adapter))
             scorer = EnergyScorer(head, encoder)
-        verifier = LeanVerifier(pool, check_pool=check_pool, rewrite_tactics=settings.rewrite_tactics)
         yield Backends(verifier, policy, scorer)
