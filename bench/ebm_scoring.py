@@ -1,6 +1,6 @@
 """EBM scoring throughput: states scored per second through the scorer, against a plain torch forward.
 
-    python bench/ebm_scoring.py                                    # CPU, seed-size head (4096), float32
+    python bench/ebm_scoring.py                                    # CPU, production-size head (4096), float32
     python bench/ebm_scoring.py --device cuda --dtype float32 bfloat16
 
 Embeddings are given as a CPU tensor (what /encode hands over), so no HTTP is timed. Three paths, each
@@ -160,7 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:N] (default cpu)")
     parser.add_argument("--dtype", nargs="+", default=["float32"], choices=sorted(DTYPES))
-    parser.add_argument("--embedding-dim", type=int, default=4096, help="backbone width (4096 = seed size)")
+    parser.add_argument("--embedding-dim", type=int, default=4096, help="backbone width (4096 = DeepSeek-Prover-V2-7B)")
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 64, 1024])
     parser.add_argument("--seconds-per-batch", type=float, default=8.0, help="time budget per batch size and dtype")
     parser.add_argument("--min-rounds", type=int, default=8)

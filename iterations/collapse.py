@@ -1,5 +1,5 @@
 """Embedding collapse of a checkpoint: its centroid_l2 on the chain's probe set fell by more than half against
-the checkpoint it was trained from (docs/probes.md). A collapsed checkpoint is flagged wherever checkpoints are
+the checkpoint it was trained from (docs/expert-iteration.md#collapse). A collapsed checkpoint is flagged wherever checkpoints are
 picked and is never the default policy."""
 
 from jobs.models import Artifact

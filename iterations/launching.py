@@ -2,7 +2,7 @@
 
 Every input is found from the chain's earlier steps: the policy an iteration uses is the adapter its own policy
 step trained, else its parent's policy, else the chain's base adapter (else the base model); its training data
-is what the searches of earlier iterations found, plus the seed data.
+is what the searches of earlier iterations found, plus seed data.
 """
 
 

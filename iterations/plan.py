@@ -1,6 +1,6 @@
-"""Which steps an iteration runs, in order, from what it starts with (docs/expert-iteration.md).
+"""Which steps an iteration runs, in order, from what it starts with (docs/expert-iteration.md#steps).
 
-Iteration n trains its policy on what iterations < n found (and the seed data), so it first needs data; its
+Iteration n trains its policy on what iterations < n found (and seed data), so it first needs data; its
 decoupled EBMs learn on the same trajectories, one with the previous policy's embeddings (config A) and one with
 its own (config B), while a joint run's head is config C; every evaluation runs on the held-out theorems at the
 same node budget; the search on the training theorems feeds iteration n + 1; the probes measure this policy's
@@ -17,7 +17,7 @@ SEARCH, PROBES = "search", "probes"
 EVALS = (EVAL_LLM, EVAL_A, EVAL_B, EVAL_C)
 
 DESCRIPTIONS = {
-    TRAIN_POLICY: "train the policy on the harvested proofs and the seed data",
+    TRAIN_POLICY: "train the policy on the harvested proofs and seed data",
     EBM_A: "decoupled EBM on the previous policy's embeddings (config A)",
     EBM_B: "decoupled EBM on this policy's embeddings (config B)",
     EVAL_LLM: "held-out eval, policy only",

@@ -1,4 +1,4 @@
-"""Read-side views of iterations: the chain an iteration belongs to, the seed's success-metrics table across
+"""Read-side views of iterations: the chain an iteration belongs to, BurnQED's success-metrics table across
 it, and the A -> B -> C attribution, every figure with the job that produced it and what it cost."""
 
 from dataclasses import dataclass
@@ -73,7 +73,7 @@ def iteration_figures(iteration: Iteration) -> dict[str, Figure]:
 
 
 def success_table(chain: list[Iteration]) -> list[dict]:
-    """One row per metric of the seed's table, one cell per iteration, graded against its target and red line."""
+    """One row per metric of the success table (docs/expert-iteration.md#success-metrics), one cell per iteration, graded against its target and red line."""
     columns = [iteration_figures(iteration) for iteration in chain]
     rows = []
     for target in TARGETS:

@@ -17,7 +17,7 @@ from prover.engine.config import SearchConfig
 from prover.engine.spec import DEFAULT_STRATEGY, SpecError, checked_values, setting
 
 PolicyTraining = Literal["sft", "joint", "none"]
-CONFIGS = ("A", "B", "C")  # the seed's attribution configs (docs/expert-iteration.md)
+CONFIGS = ("A", "B", "C")  # BurnQED's attribution configs (docs/expert-iteration.md#configs-a-b-and-c)
 
 
 def _search() -> SearchConfig:

@@ -1,6 +1,7 @@
-"""The seed's success metrics for expert iteration, with its targets and red lines (docs/expert-iteration.md).
+"""BurnQED's success metrics for expert iteration, with its targets and red lines
+(docs/expert-iteration.md#success-metrics).
 
-Proof rates are the seed's miniF2F targets for a 7B prover on real Lean: on the embedded 135M stand-in and
+Proof rates are BurnQED's miniF2F targets for a 7B prover on real Lean: on the embedded 135M stand-in and
 minilean they read as what the full system aims for, not as what a laptop reaches.
 """
 

@@ -1,4 +1,4 @@
-"""The Pantograph REPL protocol (version 0.3.4, the one `reference/pantograph-protocol.md` recommends):
+"""The Pantograph REPL protocol (version 0.3.4, the one docs/lean.md#framing describes):
 JSON lines on stdin/stdout, `ready.` first, one compact sorted-key JSON object per request, error objects
 `{"desc": …, "error": kind}`. Command handlers live here; tactics, parsing and checking live elsewhere.
 """

@@ -1,8 +1,8 @@
 """The demo eval that the main job launches on the embedded stack: a handful of easy miniF2F-valid problems,
 searched best-first by the local SmolLM2 server with minilean as the verifier.
 
-SmolLM2-135M has never seen Lean, so its own tactics rarely work; the probe tactics (the reference's fixed
-fallbacks tried after the policy's candidates) are what close these goals. The demo shows the machinery
+SmolLM2-135M has never seen Lean, so its own tactics rarely work; the probe tactics (fixed tactics tried after
+the policy's candidates, docs/search.md#probe-tactics) are what close these goals. The demo shows the machinery
 running end to end, live, in a few minutes on a laptop CPU; it is not a measure of the model.
 """
 

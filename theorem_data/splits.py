@@ -1,6 +1,7 @@
-"""Deterministic train/validation split by THEOREM NAME (seed gotcha 11, reference B18).
+"""Deterministic train/validation split by THEOREM NAME: pairs of one theorem share names and states, so a
+pair-level split leaks them into validation (docs/training.md#split-by-theorem-name).
 
-A theorem's bucket comes from an MD5 hash of its name alone: the first 8 hex digits over 0xFFFFFFFF give a
+A theorem's bucket comes from an MD5 hash of `"<salt>:<name>"` (the name and a fixed salt, nothing else): the first 8 hex digits over 0xFFFFFFFF give a
 fraction in [0, 1], and a fraction below ``val_fraction`` sends the theorem to validation. Every step of a
 theorem therefore lands on the same side, in every process and on every machine, whatever the file order.
 """

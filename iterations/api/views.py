@@ -63,7 +63,7 @@ class IterationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(IterationSerializer(iteration).data)
 
     @extend_schema(responses={200: SuccessTableSerializer},
-                   description="The seed's success-metrics table across the iteration's chain and its A/B/C "
+                   description="BurnQED's success-metrics table (docs/expert-iteration.md) across the iteration's chain and its A/B/C "
                                "attribution, each figure with the job that produced it and its compute.")
     @action(detail=True, methods=["get"])
     def table(self, request, pk=None):

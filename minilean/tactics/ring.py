@@ -1,4 +1,4 @@
-"""ring, ring_nf, field_simp and interval_cases (lean-semantics 2.6, 2.7, 2.11).
+"""ring, ring_nf, field_simp and interval_cases (docs/lean-semantics.md#ring, #field_simp, #interval_cases).
 
 `ring` closes an equality whose two sides have the same polynomial normal form (atoms as in `poly.py`, so
 `a / a = 1` is not proved); otherwise, like Mathlib, it falls back to `ring_nf` and leaves the normalised goal

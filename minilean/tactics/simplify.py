@@ -1,4 +1,5 @@
-"""Simp-like tactics: norm_num, simp, simp_all, push_neg, and `at h` locations (lean-semantics 2.4, 2.5).
+"""Simp-like tactics: norm_num, simp, simp_all, push_neg, and `at h` locations (docs/lean-semantics.md#norm_num,
+docs/lean-semantics.md#simp).
 
 They rewrite with a small model of the default simp set (evaluation of literal arithmetic, `a > b` to `b < a`,
 `¬a < b` to `b ≤ a`, propositional constants, `x + 0`, …) plus the hypotheses passed in `[…]`. They close the

@@ -1,6 +1,6 @@
 """Structural tactics: they transform goals the way Lean does, with Lean's hypothesis names and case tags
-(lean-semantics section 3): intro/intros, exact/assumption, constructor, left/right, exfalso, by_contra,
-have/show, cases/rcases/obtain, use, subst, rw, sorry, rfl, trivial, contradiction.
+(docs/lean-semantics.md#structural-tactics): intro/intros, exact/assumption, constructor, left/right, exfalso,
+by_contra, have/show, cases/rcases/obtain, use, subst, rw, sorry, rfl, trivial, contradiction.
 """
 
 from __future__ import annotations

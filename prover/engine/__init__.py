@@ -5,7 +5,7 @@ Build and run one search:
     from prover.engine import Backends, SearchConfig, search_theorem
     from prover.engine.adapters import StackSettings, open_backends
 
-    config = SearchConfig.for_strategy("hybrid", max_rounds=10)        # reference defaults + overrides
+    config = SearchConfig.for_strategy("hybrid", max_rounds=10)        # strategy defaults + overrides
     async with open_backends(StackSettings(policy_url=..., encoder_url=..., ebm_path=...)) as backends:
         result = await search_theorem(name, statement, config=config, backends=backends,
                                       on_event=callback, cancel=threading_event)

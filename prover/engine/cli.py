@@ -7,7 +7,7 @@
     python -m prover summary --input runs/valid.parquet
     python -m prover export-proof-paths runs/*.parquet --output sft.jsonl
 
-Search settings come from the strategy's reference defaults, then `--config FILE` (TOML or JSON; a
+Search settings come from the strategy's defaults (docs/search.md#defaults), then `--config FILE` (TOML or JSON; a
 `[search]` table or a flat table), then `--set key=value` pairs. Unknown keys are errors.
 """
 

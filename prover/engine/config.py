@@ -1,6 +1,6 @@
-"""Search configuration: one typed, validated dataclass whose defaults are the reference's (section 1.7, 1.8, 9).
+"""Search configuration: one typed, validated dataclass whose defaults are BurnQED's (docs/search.md#defaults).
 
-Unknown keys are an error (pitfall B15: silently dropped keys let stale configs run with defaults).
+Unknown keys are an error: silently dropped keys let stale configs run with defaults (docs/search.md#defaults).
 """
 
 from __future__ import annotations
@@ -49,12 +49,12 @@ class SearchConfig:
     ebm_min_depth: int = 0
     ebm_ramp_depth: int = 0
 
-    # best_first (reference 1.8, the seed's design).
+    # best_first: BurnQED v1's tactic-level search (docs/search.md#best-first-priority).
     num_candidates: int = 32
     batch_expansion_size: int = 1
     max_tactic_tokens: int = 48
 
-    # hybrid (reference 1.3-1.5).
+    # hybrid: whole proofs replayed under a PUCT frontier (docs/search.md#hybrid-rounds).
     num_proofs: int = 32
     min_proofs: int = 4
     max_proof_tokens: int = 1024
@@ -67,16 +67,16 @@ class SearchConfig:
     max_consecutive_have: int = 4
     probe_tactics: tuple[str, ...] = field(default_factory=tuple)
 
-    # pass_at_n (reference 1.9: one round of N samples from the root).
+    # pass_at_n: one round of N samples from the root (docs/search.md#pass-at-n).
     pass_n: int = 32
     pass_max_tokens: int = 8192
 
     # Every found proof is re-checked as a whole in a fresh process before it counts.
     recheck_proofs: bool = True
 
-    # Pitfall B20: a tactic that kills the verifier (timeout, crash) is counted as a failed tactic and the
-    # proof restarts on the new process, rebuilding states by replay, at most this many times (0 = end the
-    # theorem with `error`, the reference's behaviour).
+    # A tactic that kills the verifier (timeout, crash) is counted as a failed tactic and the proof restarts on
+    # the new process, rebuilding states by replay, at most this many times (0 = end the theorem with `error`,
+    # as BurnQED does: docs/search.md#verifier-failures).
     max_verifier_restarts: int = 3
 
     def __post_init__(self) -> None:
@@ -114,7 +114,7 @@ class SearchConfig:
 
     @classmethod
     def for_strategy(cls, strategy: str, **overrides: Any) -> SearchConfig:
-        """The reference defaults for `strategy` (its budgets differ), with `overrides` on top."""
+        """The defaults for `strategy` (its budgets differ: docs/search.md#budgets), with `overrides` on top."""
         return cls.from_mapping({"strategy": strategy, **overrides})
 
     @classmethod
@@ -143,8 +143,8 @@ class SearchConfig:
         return out
 
 
-# Budgets that differ by strategy. hybrid: reference 1.7 (no node cap); best_first: v1 (1.8) caps
-# expansions at 600 and has no completion or round cap; pass_at_n: exactly one round of pass_n root samples.
+# Budgets that differ by strategy (docs/search.md#budgets). hybrid: BurnQED's defaults (no node cap); best_first: v1
+# caps expansions at 600 and has no completion or round cap; pass_at_n: exactly one round of pass_n root samples.
 STRATEGY_BUDGETS: dict[str, dict[str, Any]] = {
     "hybrid": {"max_nodes": None, "max_completions": 256, "max_rounds": 30},
     "best_first": {"max_nodes": 600, "max_completions": None, "max_rounds": None},
@@ -187,7 +187,7 @@ def _check_type(name: str, value: Any, annotation: Any) -> None:
 
 # What each setting means, for the launch form and the API schema (a test checks every field has one).
 SETTING_HELP: dict[str, str] = {
-    "strategy": "best_first (tactic by tactic, the seed's design), hybrid (whole proofs replayed, PUCT frontier) "
+    "strategy": "best_first (tactic by tactic, BurnQED's original design), hybrid (whole proofs replayed, PUCT frontier) "
                 "or pass_at_n (N whole proofs from the root)",
     "max_depth": "deepest proof state expanded",
     "timeout_s": "wall-clock budget per theorem, seconds",

@@ -40,7 +40,8 @@ from prover.engine.result import FailureReason
 from prover.engine.stats import SearchStats, Usage
 from prover.engine.tree import UNSCORED_EBM, CycleError, NodeKind, ProofNode, SearchTree
 
-# Reference 1.4 / B3: a completion that mentions one of these words is never replayed.
+# A completion that mentions one of these words is never replayed: Lean accepts `sorry` with a warning
+# (docs/policy.md#banned-words).
 _BANNED_WORD = re.compile(r"(?<![A-Za-z0-9_])(sorry|admit|cheat)(?![A-Za-z0-9_])")
 
 
@@ -49,7 +50,7 @@ def contains_banned_word(tactic: str) -> bool:
 
 
 def root_goal_text(statement: str) -> str:
-    """Reference 1.2: the root prompt is the statement behind `⊢ ` unless it already has a turnstile."""
+    """The root prompt is the statement behind `⊢ ` unless it already has a turnstile (docs/search.md#root)."""
     return statement if "⊢" in statement else f"⊢ {statement}"
 
 
@@ -91,7 +92,7 @@ class SearchContext:
         self.emit(MetricLogged, name=name, value=float(value), step=self.stats.rounds)
 
     def stop_reason(self) -> FailureReason | None:
-        """The budget checks at the top of every round, in the reference's order (1.4), cancel first."""
+        """The budget checks at the top of every round: BurnQED's order, cancel first (docs/search.md#budgets)."""
         c, s = self.config, self.stats
         if self.is_cancelled():
             return FailureReason.CANCELLED
@@ -123,7 +124,8 @@ class SearchContext:
         """Apply `tactic` to `node`'s Lean state.
 
         A tactic that kills the verifier process counts as FAILED and the proof restarts on the new process
-        (B20), up to `max_verifier_restarts` times; other VerifierErrors propagate and end the theorem.
+        (docs/search.md#verifier-failures), up to `max_verifier_restarts` times; other VerifierErrors propagate
+        and end the theorem.
         """
         state_id = await self._live_state_id(node)
         t0 = time.perf_counter()
@@ -207,7 +209,8 @@ class SearchContext:
         return self.backends.scorer is not None and not ebm_skipped_at(depth, self.config)
 
     async def score(self, nodes: Sequence[ProofNode]) -> None:
-        """Deferred collect-then-score: one scorer call for all `nodes`; failure gives the −1e6 sentinel (B6)."""
+        """Deferred collect-then-score: one scorer call for all `nodes`; failure gives the −1e6 sentinel
+        (docs/search.md#value-scores)."""
         if self.backends.scorer is None or not nodes:
             return
         wanted = [n for n in nodes if not ebm_skipped_at(n.depth, self.config)]
@@ -223,7 +226,7 @@ class SearchContext:
             energies = await self.backends.scorer.score([n.state_text for n in wanted], self.root_goal)
             if len(energies) != len(wanted):
                 raise ValueError(f"scorer returned {len(energies)} energies for {len(wanted)} states")
-        except Exception as exc:  # a value-model failure must not end the search (B6)
+        except Exception as exc:  # a value-model failure must not end the search (docs/search.md#value-scores)
             energies = None
             error = f"{type(exc).__name__}: {exc}"
             self.stats.ebm_failures += 1
@@ -247,7 +250,7 @@ class SearchContext:
         return self.tree.root.state_text
 
     async def score_root(self) -> None:
-        """Reference 1.2: a skipped root gets −1e6, a failed root score gets 0.0 (B6)."""
+        """A skipped root gets −1e6, a failed root score gets 0.0 (docs/search.md#value-scores)."""
         root = self.tree.root
         if self.backends.scorer is None:
             return
@@ -274,7 +277,7 @@ class SearchContext:
     def add_root(self, state_id: int, goals: Sequence[str] = ()) -> ProofNode:
         """The root state: the verifier's rendering of the started goal when it gives one, so that every
         node (root included) goes through the same renderer and a tactic leading back to the root is seen
-        as a loop; otherwise the reference's `⊢ statement` (1.2)."""
+        as a loop; otherwise `⊢ statement` (docs/search.md#root)."""
         root_goals = tuple(goals) if goals else (root_goal_text(self.statement),)
         root = self.tree.add_root(root_goals, state_id, created_ms=self.elapsed_ms())
         self._announce(root)

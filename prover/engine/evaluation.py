@@ -1,10 +1,10 @@
-"""Evaluation results (reference 8.2 IterationResult) at several budgets, and comparing two result files.
+"""Evaluation results (BurnQED's IterationResult fields) at several budgets, and comparing two result files.
 
 Budgets are read off ONE search per theorem at the largest budget: budgets are only checked between
 rounds and never change which node is expanded next, so the search under a smaller budget is exactly a
 prefix of the larger one (up to wall-clock timeouts). A theorem counts as proved at budget b when its
 proof was found having spent at most b. The denominator is always the benchmark size, and errors are
-counted and listed (pitfall B22).
+counted and listed (docs/evaluation.md#denominators).
 """
 
 from __future__ import annotations

@@ -8,12 +8,12 @@ from prover.engine.config import SearchConfig
 
 
 def _safe_divisor(t: float) -> float:
-    # Reference 1.1: a temperature of ~0 means "no scaling", not a division by zero.
+    # A temperature of ~0 means "no scaling", not a division by zero (docs/search.md#best-first-priority).
     return 1.0 if abs(t) < 1e-12 else t
 
 
 def ebm_skipped_at(depth: int, config: SearchConfig) -> bool:
-    """Reference 1.7 `should_skip_ebm`: the EBM is not consulted below `ebm_min_depth`."""
+    """BurnQED's `should_skip_ebm`: the EBM is not consulted below `ebm_min_depth` (docs/search.md#best-first-priority)."""
     return config.ebm_min_depth > 0 and depth < config.ebm_min_depth
 
 
@@ -30,7 +30,8 @@ def best_first_priority(log_prob: float, ebm_score: float | None, depth: int, co
     """alpha·(log_prob/llm_T) + beta(d)·(ebm_score/ebm_T); higher is expanded first.
 
     `ebm_score` is −energy (higher = more provable); None when no scorer is configured.
-    The temperatures are scale divisors that calibrate the two terms (pitfall B14).
+    The temperatures are scale divisors that calibrate the two terms: a summed log-prob and an energy live on
+    different scales (docs/search.md#best-first-priority).
     """
     value = config.alpha * (log_prob / _safe_divisor(config.llm_temperature))
     if ebm_score is not None:
@@ -40,7 +41,7 @@ def best_first_priority(log_prob: float, ebm_score: float | None, depth: int, co
 
 def puct_score(*, prior: float, visits: int, successes: int, parent_visits: int, n_goals: int,
                config: SearchConfig) -> float:
-    """Reference 1.3: alpha_t·prior + (1−alpha_t)·q + c·sqrt(ln(pv+1)/(1+v)) − penalty·max(0, goals−1)."""
+    """alpha_t·prior + (1−alpha_t)·q + c·sqrt(ln(pv+1)/(1+v)) − penalty·max(0, goals−1) (docs/search.md#puct-frontier)."""
     q = successes / visits if visits else 0.0
     alpha_t = config.alpha / (1 + visits)
     value = alpha_t * prior + (1 - alpha_t) * q
@@ -49,7 +50,7 @@ def puct_score(*, prior: float, visits: int, successes: int, parent_visits: int,
 
 
 def decayed_proofs(depth: int, config: SearchConfig) -> int:
-    """Reference 1.4 step 3: whole proofs sampled at a leaf of this depth (linear decay over D)."""
+    """Whole proofs sampled at a leaf of this depth, decaying linearly over D (docs/search.md#hybrid-rounds)."""
     if config.tokens_decay_depth == 0:
         return config.num_proofs
     frac = min(1.0, depth / config.tokens_decay_depth)

@@ -1,4 +1,4 @@
-"""The replay trie of hybrid search (reference 1.5): (parent node, normalised tactic) -> child or failure.
+"""The replay trie of hybrid search (docs/search.md#replay-trie): (parent node, normalised tactic) -> child or failure.
 
 Identical prefixes of many whole-proof completions replay from here without Lean. It also keeps per-node
 visit and success counts for the PUCT frontier and the set of nodes whose counts changed in a round.
@@ -61,7 +61,8 @@ class ReplayCache:
             self._updated.add(node_id)
 
     def drain_updated_below(self, cutoff: int) -> list[int]:
-        """The updated node ids < cutoff, removed from the set; ids >= cutoff stay (pitfall B11)."""
+        """The updated node ids < cutoff, removed from the set; ids >= cutoff (this round's new nodes, pushed
+        on their own) stay for a later round (docs/search.md#replay-trie)."""
         below = sorted(i for i in self._updated if i < cutoff)
         self._updated.difference_update(below)
         return below

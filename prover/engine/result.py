@@ -1,4 +1,5 @@
-"""The outcome of one theorem's search (reference 1.7 SearchResult, with the failure reasons of the brief)."""
+"""The outcome of one theorem's search (BurnQED's SearchResult, with the failure reasons of
+docs/search.md#failure-reasons)."""
 
 from __future__ import annotations
 

@@ -5,9 +5,9 @@
                                   backends=Backends(verifier, policy, scorer),
                                   on_event=callback, cancel=threading_event)
 
-Budgets are checked between rounds (reference 1.4), cancellation and the wall clock also between
+Budgets are checked between rounds (docs/search.md#budgets), cancellation and the wall clock also between
 replays. A verifier or policy failure ends the theorem with reason `error` and its message; a value-model
-failure never does (B6).
+failure never does (docs/search.md#value-scores).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from prover.policy.prompts import DEFAULT_PROMPT_FORMAT, PROMPT_FORMATS
 
 Lean = Literal["minilean", "pantograph"]
 LEAN_BACKENDS: tuple[str, ...] = get_args(Lean)
-DEFAULT_STRATEGY = "best_first"  # the seed's design; the engine's own default (hybrid) is for the CLI
+DEFAULT_STRATEGY = "best_first"  # BurnQED's original design; the engine's own default (hybrid) is for the CLI
 
 
 def setting(help: str, *, minimum: int | None = None, maximum: int | None = None, choices: tuple[str, ...] = (),

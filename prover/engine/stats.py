@@ -1,4 +1,4 @@
-"""What one search measured (reference 1.7 SearchStats), plus tokens and the re-check outcome."""
+"""What one search measured (BurnQED's SearchStats, docs/search.md#statistics), plus tokens and the re-check outcome."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Lean 4.8 -> 4.27 renames applied to a tactic just before it is sent to Lean (reference 1.6, B16).
+"""Lean 4.8 -> 4.27 renames applied to a tactic just before it is sent to Lean (docs/search.md#tactic-renames).
 
 Models were trained on Mathlib from the Lean 4.8/4.9 era; Pantograph runs 4.27. The replay cache keys on
 the tactic as generated, so this runs in the verifier adapter, after the cache lookup.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-# Order matters: it is the reference's, and later rules see earlier results.
+# Order matters: it is BurnQED's, and later rules see earlier results.
 _RENAMES: tuple[tuple[str, str], ...] = (
     ("le_div_iff", "le_div_iff₀"),
     ("div_le_div_iff", "div_le_div_iff₀"),

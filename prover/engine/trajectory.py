@@ -1,14 +1,14 @@
-"""Trajectory records: one Parquet file per search run, the reference's 14 columns plus what training needs.
+"""Trajectory records: one Parquet file per search run, BurnQED's 14 columns plus what training needs.
 
-Reference section 7. One row per proof state reached (root, states, verified terminals), keyed by the
-node's stable id within its theorem (never the Lean state id, pitfall B4). Labels: when the theorem was
-proved, the primary-parent path from the FIRST verified terminal back to the root is positive with
-`remaining_depth` counting down to 0 at the terminal; every other row is negative with −1. An unproved
-theorem's rows are all negative.
+The format is in docs/data.md#trajectory-files. One row per proof state reached (root, states, verified
+terminals), keyed by the node's stable id within its theorem (never the Lean state id, which is local to one
+process). Labels: when the theorem was proved, the primary-parent path from the FIRST verified terminal back
+to the root is positive with `remaining_depth` counting down to 0 at the terminal; every other row is negative
+with −1. An unproved theorem's rows are all negative.
 
-Extra columns, beyond the reference's: `root_state_pp` (the goal a goal-conditioned EBM is trained
-against), `energy`, `num_goals`, `node_status`, `expansion_order`, `created_ms` (per-node time, B21),
-`source`, `extra_parent_ids` (DAG merge edges), `strategy`, `theorem_proved`.
+Extra columns, beyond BurnQED's: `root_state_pp` (the goal a goal-conditioned EBM is trained
+against), `energy`, `num_goals`, `node_status`, `expansion_order`, `created_ms` (per-node time: BurnQED's
+timestamp is one per theorem), `source`, `extra_parent_ids` (DAG merge edges), `strategy`, `theorem_proved`.
 
 Rejected terminals (the whole-proof re-check said no) and failed tactics have no state and are not
 written. Errored and cancelled searches are not written either, so that a resumed run retries them.
@@ -43,7 +43,7 @@ SCHEMA = pa.schema([
     pa.field("timestamp_ms", pa.uint64(), nullable=False),
     pa.field("q_value", pa.float64(), nullable=False),
     pa.field("visits", pa.uint32(), nullable=False),
-    # beyond the reference
+    # beyond BurnQED's columns
     pa.field("root_state_pp", pa.string(), nullable=False),
     pa.field("energy", pa.float64(), nullable=True),
     pa.field("num_goals", pa.uint32(), nullable=False),
@@ -64,7 +64,7 @@ class TrajectoryError(ValueError):
 
 
 def records_for(result: SearchResult, *, timestamp_ms: int | None = None) -> list[dict[str, Any]]:
-    """The labelled rows of one search result (reference 7.2)."""
+    """The labelled rows of one search result (docs/data.md#trajectory-files)."""
     tree = result.tree
     if len(tree) == 0:
         return []
@@ -144,7 +144,7 @@ def read_theorem_names(path: str | os.PathLike) -> set[str]:
 
 
 def summarize(path: str | os.PathLike) -> dict[str, int]:
-    """Reference 7.3 read_summary: totals, label counts, theorems, proved theorems."""
+    """BurnQED's read_summary: totals, label counts, theorems, proved theorems."""
     table = read_trajectories(path)
     names = table.column("theorem_name").to_pylist()
     labels = table.column("label").to_pylist()
@@ -226,7 +226,7 @@ def write_trajectories(path: str | os.PathLike, results: Iterable[SearchResult])
 
 
 def proof_path_records(paths: Iterable[str | os.PathLike], *, min_steps: int = 1) -> list[dict[str, Any]]:
-    """Reference 7.3 `export-proof-paths`: the (state, tactic) steps of every proof, for SFT.
+    """BurnQED's `export-proof-paths`: the (state, tactic) steps of every proof, for SFT.
 
     For each proved theorem (the first file that proves it wins), its positive rows with a tactic, in
     depth order; each step's state is the PARENT's state (the state the tactic was applied to) and its

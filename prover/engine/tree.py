@@ -34,7 +34,7 @@ class NodeKind(enum.StrEnum):
     FAILED_TACTIC = "failed_tactic"
 
 
-# The value sentinel for "not scored / scoring failed" (reference 1.4 step 5, B6).
+# The value sentinel for "not scored / scoring failed" (docs/search.md#value-scores).
 UNSCORED_EBM = -1e6
 
 
@@ -135,7 +135,7 @@ class SearchTree:
 
     def add_terminal(self, parent_id: int, tactic: str, lean_state_id: int | None, *, log_prob: float,
                      created_ms: float, lean_ms: float = 0.0, source: str = "policy") -> ProofNode:
-        """A finished proof. Terminals are never deduplicated: each is a distinct proof (pitfall B4)."""
+        """A finished proof. Terminals are never deduplicated: each is a distinct proof (docs/search.md#search-tree)."""
         node = self._append(NodeKind.TERMINAL, parent_id, tactic, (), lean_state_id, log_prob, created_ms,
                             lean_ms, source, "")
         node.status = NodeStatus.PROVED
@@ -223,7 +223,8 @@ class SearchTree:
         return NodeStatus.OPEN
 
     def primary_path(self, node_id: int) -> list[int]:
-        """Node ids from the root to `node_id` along primary parents (cycle-guarded, pitfall B4)."""
+        """Node ids from the root to `node_id` along primary parents, cycle-guarded: a cycle once made such a walk
+        grow without end (docs/search.md#search-tree)."""
         path: list[int] = []
         seen: set[int] = set()
         current: int | None = node_id

@@ -18,7 +18,8 @@ from prover.lean.errors import ConfigError
 
 
 def default_worker_count() -> int:
-    """`min(16, 0.75 * cpus)`, at least 1: each Mathlib REPL holds 6–7 GB and a core (BurnQED's cap)."""
+    """`min(16, 0.75 * cpus)`, at least 1: each Mathlib REPL holds 6–7 GB and a core (BurnQED's cap,
+    docs/lean.md#workers)."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux

@@ -1,6 +1,6 @@
 """Typed results of REPL requests and the one place that decides what a `goal.tactic` answer means.
 
-Classification order is the reference's (BurnQED's, with its false-proof bug fixed): error object,
+Classification order is BurnQED's, with its false-proof bug fixed (docs/lean.md#result-classification): error object,
 then `parseError`, then `hasSorry`/`hasUnsafe`, then proof complete (`goals == []`), then new goals;
 anything else is a failure. A reply with neither `goals` nor `nextStateId` is a failed tactic, never a
 proof.
@@ -85,7 +85,7 @@ def message_texts(messages: Any, *, severity: str | None = "error") -> list[str]
 
 
 def classify_tactic(response: Mapping[str, Any]) -> TacticResult:
-    """Turn a raw `goal.tactic` reply into a `TacticResult`, in the reference's order."""
+    """Turn a raw `goal.tactic` reply into a `TacticResult`, in the order of docs/lean.md#result-classification."""
     if is_error_object(response):
         kind, desc = error_fields(response)
         return TacticResult(Outcome.ERROR, feedback=desc, error_kind=kind)
@@ -156,7 +156,7 @@ class CheckResult:
 
 
 def classify_check(response: Mapping[str, Any], *, file: str = "") -> CheckResult:
-    """Judge a `frontend.process` reply per the reference's final-check rule (§8.4)."""
+    """Judge a `frontend.process` reply: no error message and no sorry (docs/lean.md#whole-proof-check)."""
     if is_error_object(response):
         kind, desc = error_fields(response)
         return CheckResult(ok=False, errors=(f"{kind}: {desc}",), file=file)

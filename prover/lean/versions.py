@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from prover.lean.config import LeanConfig
 from prover.lean.errors import ReplStartError, VersionMismatchError
 
-# Lean toolchain pinned by each Pantograph release (pantograph-protocol.md §11).
+# Lean toolchain pinned by each Pantograph release (docs/lean.md#versions).
 PANTOGRAPH_LEAN_TOOLCHAINS = {
     "0.2.25": "4.15.0",
     "0.3.0": "4.18.0",

@@ -1,7 +1,7 @@
 """Rejecting proofs that cheat: ``sorry``, ``admit`` and ``cheat`` as whole words.
 
 Lean accepts a proof that uses ``sorry`` (it only warns), so such a completion could be counted as proved
-(reference B3). A word is delimited by characters other than ASCII letters, digits and ``_``, so an
+(docs/policy.md#banned-words). A word is delimited by characters other than ASCII letters, digits and ``_``, so an
 identifier such as ``sorry_lemma`` is not a match while ``exact sorry`` and ``(sorry)`` are.
 """
 

@@ -3,7 +3,7 @@
 A completion continues a prompt mid-line: the prompt already wrote the first line's indentation (the
 DeepSeek formats end in ``example := by\\n  ``). That indentation is restored before extraction so that the
 first line and its siblings line up, as they do in the Lean source the model believes it is writing;
-otherwise a first line that opens a block would swallow every sibling as its body (reference 3.3, quirk).
+otherwise a first line that opens a block would swallow every sibling as its body (docs/policy.md#candidates).
 """
 
 from __future__ import annotations

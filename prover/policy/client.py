@@ -148,7 +148,7 @@ class PolicyClient:
         """Build a client from a stored run configuration (``{"base_url": ..., "chunk_size": ...}``).
 
         Unknown keys are an error: a misspelt setting that is silently ignored runs with the default and
-        nobody notices (reference B15).
+        nobody notices (docs/search.md#defaults).
         """
         if not isinstance(config, Mapping):
             raise TypeError(f"policy client config must be a mapping, got {type(config).__name__}")

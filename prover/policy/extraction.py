@@ -1,11 +1,11 @@
 """Turning model output into Lean tactics.
 
-Two readings of a completion (reference section 3.3):
+Two readings of a completion (docs/policy.md#first-tactic, docs/policy.md#whole-proof-splitting):
 
 * ``extract_first_tactic``: the first tactic only, for tactic-level (best-first) search.
 * ``extract_proof_tactics``: a whole proof split into the tactics that are replayed one ``goal.tactic``
   call at a time (hybrid search, pass@N). How a proof is cut decides what Lean can replay, so the rules
-  follow the peer's tested behaviour, including its heuristics for ``<;>`` chains; the golden tests in
+  follow BurnQED's tested behaviour, including its heuristics for ``<;>`` chains; the golden tests in
   ``tests/policy`` pin them down.
 
 Both work on layout alone (indentation, brackets, a few keywords); neither parses Lean.
@@ -85,7 +85,7 @@ def _drop_comments(lines: list[str]) -> list[str]:
 
 def _strip_bullet(text: str) -> str:
     """``· tac`` -> ``tac``. Replayed one by one, a focus bullet makes Lean see only the focused goal, and
-    closing it looks like a finished proof (reference B2)."""
+    closing it looks like a finished proof (docs/lean.md#result-classification)."""
     stripped = text.lstrip()
     if not stripped or stripped[0] not in _BULLETS:
         return text
@@ -282,8 +282,8 @@ def _typed_have_subgoal(opener: str) -> str | None:
 
 def _block_tactic(opener: str, body: list[str]) -> str:
     """One tactic from an opener and its body. A one-line ``by`` body goes inline because Pantograph
-    rejects ``by`` followed by a newline (reference B10); longer bodies keep their relative indentation
-    under a two-space base so nested blocks still parse."""
+    rejects ``by`` followed by a newline (docs/policy.md#whole-proof-splitting); longer bodies keep their
+    relative indentation under a two-space base so nested blocks still parse."""
     if not body:
         return opener
     if _is_by_opener(opener) and len(body) == 1:
@@ -382,7 +382,8 @@ def _split_structured(text: str, *, decompose: bool) -> list[str]:
             body = _take_block_body(cursor, indent)
             subgoal = _typed_have_subgoal(stripped) if decompose and len(body) > 1 else None
             if subgoal is not None:
-                # Only the outermost typed have/let is decomposed (reference B10); inner blocks stay whole.
+                # Only the outermost typed have/let is decomposed; inner blocks stay whole
+                # (docs/policy.md#whole-proof-splitting).
                 tactics.append(subgoal)
                 tactics.extend(_split_structured("\n".join(body), decompose=False))
             else:

@@ -27,7 +27,7 @@ from prover.policy.prompts import (
 
 C = TypeVar("C", TacticCandidate, ProofCandidate)
 
-# Defaults of the reference configs (section 1.7): 48 tokens for one tactic, temperature 0.8, top_p 0.95.
+# BurnQED's defaults (docs/policy.md#client): 48 tokens for one tactic, temperature 0.8, top_p 0.95.
 DEFAULT_TACTIC_TOKENS = 48
 DEFAULT_PROOF_TOKENS = 1024
 DEFAULT_TEMPERATURE = 0.8

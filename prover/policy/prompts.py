@@ -1,8 +1,8 @@
 """The prompt formats of the policy: the one place where prompt text is built.
 
 Search, SFT data formatting and the encoder all call into this module, so the text a model is trained on,
-sampled from and embedded from cannot drift apart (reference section 11, pitfalls P1 and P2: the peer
-trained on one template, sampled with a second and embedded a third).
+sampled from and embedded from cannot drift apart (BurnQED trained on one template, sampled with a second
+and embedded a third: docs/policy.md#one-text-everywhere).
 
 A format is chosen by name from ``PROMPT_FORMATS``. Names are stored with runs and checkpoints, so a
 format's text must never change once published: add a new name instead.
@@ -22,8 +22,9 @@ DEEPSEEK_ASSISTANT = "<\uff5cAssistant\uff5c>"
 
 DEFAULT_PROMPT_FORMAT = "deepseek-prover"
 
-# The encoder embeds states through the same template the policy samples from (pitfall P1: one embedding
-# input everywhere). The EBM, the probes and search-time scoring must all call `embedding_text`.
+# The encoder embeds states through the same template the policy samples from (one embedding input
+# everywhere: docs/policy.md#one-text-everywhere). The EBM, the probes and search-time scoring must all call
+# `embedding_text`.
 EMBEDDING_PROMPT_FORMAT = DEFAULT_PROMPT_FORMAT
 
 PromptInput = Literal["state", "theorem"]
@@ -41,7 +42,7 @@ class PromptFormat:
     stop sequence (the trainer still appends the tokenizer's EOS).
     ``bos_in_text`` says that the prompt text already starts with the model's BOS marker, so a tokenizer
     that adds BOS by default yields two. Trainer, encoder and local server must tokenize it exactly as the
-    production server does, whichever way that is (reference pitfall P2: check with the real tokenizer).
+    production server does, whichever way that is (check with the real tokenizer: docs/policy.md#prompt-formats).
     """
 
     name: str
@@ -92,7 +93,7 @@ PROMPT_FORMATS: dict[str, PromptFormat] = {
             completion_terminator="\n```",
             bos_in_text=True,
             description="DeepSeek-Prover-V2 chat template over a tactic state, assistant primed with "
-            "`example := by` (reference section 3.1, byte for byte).",
+            "`example := by` (BurnQED's prompt, byte for byte).",
         ),
         PromptFormat(
             name="deepseek-whole-proof",
@@ -115,7 +116,7 @@ PROMPT_FORMATS: dict[str, PromptFormat] = {
             continuation_indent="",
             completion_terminator="",
             bos_in_text=False,
-            description="`[GOAL]state[PROOFSTEP]` step format of the seed, for small models fine-tuned "
+            description="`[GOAL]state[PROOFSTEP]` step format, for small models fine-tuned "
             "from scratch; the tactic ends with EOS.",
         ),
     )

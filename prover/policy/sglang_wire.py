@@ -12,8 +12,8 @@ Reply: one object for a string ``text``, a list of objects (same order) for a li
      "output_token_logprobs": [[logprob, token_id, token_text | null], ...], ...}}
 
 ``sampling_params.n`` is never sent: samples are requested by repeating the prompt in the ``text`` list,
-which every SGLang version (and ``prover.serving``) answers in the same order (reference 3.2: the peer
-found native ``n > 1`` unreliable).
+which every SGLang version (and ``prover.serving``) answers in the same order (BurnQED found native
+``n > 1`` unreliable: docs/policy.md#sglang-wire-format).
 """
 
 from __future__ import annotations

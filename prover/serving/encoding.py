@@ -3,7 +3,7 @@
 Texts are right-padded and the pool is sum(h * mask) / sum(mask) over real tokens only, computed in
 float32 whatever the model dtype, so a text's vector does not depend on what it was batched with.
 A zero or non-finite vector means something broke (SGLang's batched hidden states came back as zeros,
-pitfall B12); it raises instead of being returned.
+docs/value-model.md#embeddings); it raises instead of being returned.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Checks that an embedding is usable: right width, every component finite, not the zero vector.
 
 A zero vector is how broken encoders fail quietly (SGLang batched hidden states zero every prompt but the
-first, pitfall B12: 14.6 % of one v1 cache); an EBM scores it like any other point, so it must be an error.
+first: 14.6 % of one BurnQED v1 cache, docs/value-model.md#embeddings); an EBM scores it like any other point,
+so it must be an error.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The text that is embedded for a proof state, by name.
 
-Pitfall P1 of the reference: v1 trained its EBM on one wrapping of the state text and searched with
-another, so the head saw different inputs at training and at search time. A head's checkpoint therefore
-records the format name, and the scorer wraps states with exactly that format.
+BurnQED v1 trained its EBM on one wrapping of the state text and searched with another, so the head saw
+different inputs at training and at search time. A head's checkpoint therefore records the format name, and
+the scorer wraps states with exactly that format (docs/value-model.md#embeddings).
 
-`raw_state` (the state string itself) is the v2 choice, shared with the separation probes. A chat-prompt
+`raw_state` (the state string itself) is BurnQED's v2 choice, shared with the separation probes. A chat-prompt
 format would be added here by name, so that it can never be used by accident under the raw name.
 """
 

@@ -1,11 +1,12 @@
-"""Async client for an `/encode` server (prover.serving or the reference encode_server), with an LRU cache.
+"""Async client for an `/encode` server (prover.serving or BurnQED's encode_server), with an LRU cache.
 
-Wire format (reference sections 3.4 and 4):
+Wire format (docs/value-model.md#embeddings):
   single  POST /encode {"text": "...", "hidden_size": D}          -> {"embedding": [D floats]}
   batch   POST /encode {"text": ["...", ...], "hidden_size": D}   -> {"embeddings": [[D floats], ...]}
                                                                    or [{"embedding": [...]}, ...] (SGLang)
-Unlike the reference client, a null, zero or non-finite item is an error, never a silent zero vector
-(pitfall B12). Texts already cached or already being fetched by a concurrent call are not sent again.
+Unlike BurnQED's client, a null, zero or non-finite item is an error, never a silent zero vector: broken
+encoders fail that way quietly (docs/value-model.md#embeddings). Texts already cached or already being fetched
+by a concurrent call are not sent again.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ SINGLE_TIMEOUT_S = 10.0
 
 
 def batch_timeout_s(n_texts: int) -> float:
-    """The reference's batch timeout: 15 s per text, at least 30 s, at most 90 s."""
+    """BurnQED's batch timeout: 15 s per text, at least 30 s, at most 90 s."""
     return float(min(max(15 * n_texts, 30), 90))
 
 

@@ -3,7 +3,7 @@
 Input `[z_state; z_goal; z_state * z_goal]` (3 * D), hidden widths 2048 -> 1024 -> 512 -> 1 for a 4096-wide
 backbone, spectral norm on every layer, SiLU and dropout after each hidden layer, and a learnable
 temperature: `forward` returns raw_energy / tau with tau clamped to [0.1, 10]. InfoNCE therefore takes
-no temperature of its own (seed gotcha 1).
+no temperature of its own (docs/value-model.md#infonce).
 """
 
 from __future__ import annotations
@@ -30,13 +30,15 @@ class EnergyHeadConfig:
     hidden_dims: tuple[int, ...] = SEED_HIDDEN_DIMS
     dropout: float = 0.15
     power_iterations: int = 5
-    # The seed's "first layer * 0.1" (gotcha 2), applied after spectral normalisation so that it survives it.
+    # BurnQED's "first layer * 0.1", applied after spectral normalisation so that it survives it
+    # (docs/value-model.md#first-layer-scale).
     first_layer_scale: float = 0.1
     temperature_init: float = 1.0
     temperature_min: float = 0.1
     temperature_max: float = 10.0
     backbone_id: str = "deepseek-ai/DeepSeek-Prover-V2-7B"
-    # Which text is embedded for a state (pitfall P1: training, probes and search must all use the same).
+    # Which text is embedded for a state: training, probes and search must all use the same
+    # (docs/value-model.md#embeddings).
     embedding_text_format: str = "raw_state"
 
     def __post_init__(self) -> None:
@@ -69,7 +71,7 @@ class EnergyHeadConfig:
 
     @classmethod
     def for_embedding_dim(cls, embedding_dim: int, **overrides: object) -> EnergyHeadConfig:
-        """The seed's shape scaled to another backbone width: hidden widths D/2, D/4, D/8 (at least 1)."""
+        """The 7B head's shape scaled to another backbone width: hidden widths D/2, D/4, D/8 (at least 1)."""
         hidden = tuple(max(1, embedding_dim // div) for div in (2, 4, 8))
         return cls(embedding_dim=embedding_dim, hidden_dims=hidden, **overrides)  # type: ignore[arg-type]
 
@@ -80,7 +82,7 @@ class EnergyHeadConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> EnergyHeadConfig:
-        """Strict: an unknown or missing key is an error, never silently dropped (pitfall B15)."""
+        """Strict: an unknown or missing key is an error, never silently dropped (docs/value-model.md#energy-head)."""
         if not isinstance(data, dict):
             raise ValueError(f"energy head config must be a JSON object, got {type(data).__name__}")
         known = {f.name for f in fields(cls)}

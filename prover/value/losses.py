@@ -1,6 +1,6 @@
 """Contrastive loss for the energy head.
 
-InfoNCE has no temperature here (seed gotcha 1): the head already divides its energy by a learnable tau,
+InfoNCE has no temperature here (docs/value-model.md#infonce): the head already divides its energy by a learnable tau,
 and a second temperature in the loss would make the two trade off against each other ("double dip").
 """
 

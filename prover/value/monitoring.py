@@ -1,6 +1,6 @@
-"""Embedding and energy-head health metrics (reference section 5.5) as pure functions of tensors.
+"""Embedding and energy-head health metrics (docs/value-model.md#monitoring) as pure functions of tensors.
 
-linear_probe_accuracy: of the three definitions in the reference repository, this is the HEAD script's
+linear_probe_accuracy: of BurnQED's three definitions, this is its evaluation script's
 (project onto the unit centroid difference, threshold at the mean projection, accuracy over all points).
 It needs no solver and no random split, so it is deterministic and comparable between iterations; being
 fit and measured on the same points, it is an optimistic bound, which is what a collapse alarm needs.
@@ -63,7 +63,7 @@ def sibling_rank1(
 
     A decision point is a parent with at least two scored children carrying both labels; others say nothing
     about ranking. For the key "depth 4+" figure, pass only the children at that depth. Terminal children
-    must be left out (they have no embedding; pitfall B7). Ties go to the first child given.
+    must be left out (they have no embedding; docs/value-model.md#embeddings). Ties go to the first child given.
     """
     if not len(parents) == len(energies) == len(is_positive):
         raise ValueError(
@@ -97,7 +97,8 @@ def temperature_health(
     healthy_low: float = 0.5,
     healthy_high: float = 3.0,
 ) -> TemperatureHealth:
-    """Seed gotcha 3: tau in [0.5, 3] is healthy; at the clamp floor or ceiling the energy scale is broken."""
+    """tau in [0.5, 3] is healthy; at the clamp floor or ceiling the energy scale is broken
+    (docs/value-model.md#temperature)."""
     if temperature <= minimum * (1 + 1e-4) or temperature >= maximum * (1 - 1e-4):
         return TemperatureHealth.PINNED_AT_BOUND
     if healthy_low <= temperature <= healthy_high:

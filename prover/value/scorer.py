@@ -1,6 +1,6 @@
 """Batch scoring of proof states with a GoalConditionedEnergyHead: one encode call and one forward per batch.
 
-Search uses it deferred (seed decision 6): collect every new child of a round, then
+Search uses it deferred (docs/value-model.md#scoring): collect every new child of a round, then
 `await scorer.score(children, goal)`. The goal is encoded in the same /encode request as the states (and
 cached after its first use), so a round costs one HTTP request and one forward, however many children.
 

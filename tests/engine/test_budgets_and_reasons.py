@@ -84,9 +84,9 @@ async def test_a_failing_scorer_never_ends_the_search(verifier):
     result = await search_theorem("t", STATEMENT, config=SearchConfig.for_strategy("best_first"),
                                   backends=backends(verifier, policy, scorer))
     assert result.proved
-    assert result.tree.root.ebm_score == 0.0  # B6: a failed root score is 0.0
+    assert result.tree.root.ebm_score == 0.0  # a failed root score is 0.0 (docs/search.md#value-scores)
     child = next(n for n in result.tree if n.state_text == INTRO)
-    assert child.ebm_score == -1e6 and child.energy is None  # B6: a failed batch is -1e6
+    assert child.ebm_score == -1e6 and child.energy is None  # a failed batch is -1e6
     assert result.stats.ebm_failures == 2
 
 

@@ -1,4 +1,4 @@
-"""SearchConfig: reference defaults per strategy, and clear errors that name the field."""
+"""SearchConfig: BurnQED's defaults per strategy (docs/search.md#defaults), and clear errors that name the field."""
 
 from __future__ import annotations
 

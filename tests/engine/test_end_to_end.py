@@ -157,8 +157,9 @@ async def test_search_with_the_real_generate_server(serving, energy_head_dir):
 
 @pytest.mark.timeout(120)
 async def test_a_tactic_that_crashes_the_lean_worker_is_survived():
-    """B20 on real processes: the crash is a failed tactic, the proof restarts on the replacement process,
-    the states it needs are rebuilt by replay, and the proof is still found and re-checked."""
+    """docs/search.md#verifier-failures on real processes: the crash is a failed tactic, the proof restarts on
+    the replacement process, the states it needs are rebuilt by replay, and the proof is still found and
+    re-checked."""
     double = GenerateDouble(tactics=[("⊢ ∀ (x", ["intro x h"]), ("⊢ x + 1 = 3", ["minilean_crash", "linarith"])])
     url = await double.start()
     try:

@@ -1,4 +1,5 @@
-"""Priorities and schedules against the reference's formulas and worked examples (sections 1.3, 1.4, 1.7)."""
+"""Priorities and schedules against BurnQED's formulas and worked examples (docs/search.md#puct-frontier,
+docs/search.md#hybrid-rounds, docs/search.md#best-first-priority)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Lean 4.8 -> 4.27 rename table (reference 1.6): whole identifiers only, never twice."""
+"""The Lean 4.8 -> 4.27 rename table (docs/search.md#tactic-renames): whole identifiers only, never twice."""
 
 from __future__ import annotations
 

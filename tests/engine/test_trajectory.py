@@ -53,7 +53,7 @@ async def test_write_and_read_back_with_labels(tmp_path, verifier):
     assert terminal["label"] == "positive" and terminal["remaining_depth"] == 0 and terminal["state_pp"] == ""
     assert terminal["parent_state_id"] == t_rows[INTRO]["state_id"] and terminal["tactic_applied"] == "linarith"
     assert t_rows[SIMPED]["label"] == "negative" and t_rows[SIMPED]["remaining_depth"] == -1
-    # The proving round skips EBM scoring (reference 1.4 step 5): its new states stay unscored.
+    # The proving round skips EBM scoring (docs/search.md#value-scores): its new states stay unscored.
     assert t_rows[SIMPED]["energy"] is None and t_rows[SIMPED]["ebm_score"] == 0.0
     assert t_rows[ROOT]["energy"] == float(len(ROOT))
     assert t_rows[INTRO]["visits"] >= 1 and t_rows[INTRO]["q_value"] > 0

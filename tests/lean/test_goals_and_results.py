@@ -1,4 +1,5 @@
-"""Goal rendering and result classification on the reference's example replies (pantograph-protocol.md §10)."""
+"""Goal rendering and result classification on Pantograph 0.3.4's example replies (docs/lean.md#goal-text,
+docs/lean.md#result-classification)."""
 
 import json
 
@@ -69,7 +70,7 @@ def test_proof_complete_only_with_empty_goals():
     ("reply", "outcome"),
     [
         ({"hasSorry": False, "hasUnsafe": False, "parseError": "<Pantograph>:1:8: unexpected token ')'"}, Outcome.PARSE_ERROR),
-        # the reference's sorry example: goals [] but hasSorry must win over "complete"
+        # Pantograph's own sorry example: goals [] but hasSorry must win over "complete"
         ({"goals": [], "hasSorry": True, "hasUnsafe": False, "messages": [], "nextStateId": 3}, Outcome.SORRY),
         ({"goals": [], "hasSorry": False, "hasUnsafe": True, "messages": [], "nextStateId": 3}, Outcome.UNSAFE),
         (APPLY_FAILED_REPLY, Outcome.FAILED),

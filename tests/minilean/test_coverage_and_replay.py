@@ -1,8 +1,8 @@
 """Coverage of miniF2F statements and replay of known single-tactic proofs, measured in-process for speed.
 
-Pure-arithmetic statements (about 40% of the 488 per data-analysis.md) must elaborate; everything else must be
-rejected with a ParseError or ElabError, never another exception. Known single-tactic proofs of statements in the
-fragment must mostly replay; the measured rates are printed (run pytest with -s to see them).
+Pure-arithmetic statements (about 40% of the 488, docs/data.md#what-the-statements-contain) must elaborate;
+everything else must be rejected with a ParseError or ElabError, never another exception. Known single-tactic
+proofs of statements in the fragment must mostly replay; the measured rates are printed (run pytest with -s to see them).
 """
 
 from __future__ import annotations

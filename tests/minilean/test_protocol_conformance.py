@@ -1,4 +1,4 @@
-"""Replays the request/response examples of pantograph-protocol.md (section 10 transcript, section 6 commands)
+"""Replays request/response examples of Pantograph 0.3.4's integration tests (docs/lean.md#commands)
 against a real `python -m minilean` process and checks every response's shape: field names, types, error objects.
 """
 

@@ -1,5 +1,5 @@
-"""Golden tests for tactic extraction: each edge case of the reference (section 3.3, B2, B10) and of the
-peer's test suite, with the exact expected tactics."""
+"""Golden tests for tactic extraction: each edge case of docs/policy.md#whole-proof-splitting and of BurnQED's
+test suite, with the exact expected tactics."""
 
 import pytest
 
@@ -256,7 +256,7 @@ PROOF_CASES = [
         ["intro b F h₀ h₁", "norm_num at h₁ <;> ring_nf at * <;> linarith"],
         id="chain-leading-after-tactics",
     ),
-    # The peer's heuristic leaves a leading-combinator line that follows a trailing-combinator chain on its own.
+    # BurnQED's heuristic leaves a leading-combinator line that follows a trailing-combinator chain on its own.
     pytest.param(
         "  rcases b with (_ | _) <;>\n  simp_all <;>\n  norm_num\n  <;> linarith",
         ["rcases b with (_ | _) <;> simp_all <;> norm_num", "<;> linarith"],

@@ -1,5 +1,5 @@
 """Golden tests on real model outputs (DeepSeek-Prover-V2 and Goedel-Prover-V2 samples for mathd_algebra_59,
-mathd_algebra_327 and amc12a_2003_p24, as collected in the peer's test suite): the whole split is pinned,
+mathd_algebra_327 and amc12a_2003_p24, as collected in BurnQED's test suite): the whole split is pinned,
 so any change in how a proof is cut shows up here."""
 
 import pytest

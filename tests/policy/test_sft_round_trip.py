@@ -1,5 +1,6 @@
 """What SFT trains the model to write must read back, at search time, as the tactic it was trained on
-(reference pitfall P2). Checked on every (state, tactic) pair of data/tactic_pairs, for each state format."""
+(docs/policy.md#one-text-everywhere). Checked on every (state, tactic) pair of data/tactic_pairs, for each
+state format."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def _pairs() -> list[dict]:
 def _first_tactic_rule_covers(tactic: str) -> bool:
     """The first-tactic rule keeps continuation lines only after a block opener or open brackets; a tactic
     whose later lines merely sit deeper (``all_goals`` + body) is cut to its first line. That is the
-    documented limit of the rule (reference 3.3), not a round-trip failure."""
+    documented limit of the rule (docs/policy.md#first-tactic), not a round-trip failure."""
     first_line = tactic.split("\n", 1)[0].strip()
     opens_block = first_line == "by" or first_line.endswith((" by", " where", " do", " =>"))
     opens_brackets = sum(first_line.count(c) for c in "([{⟨") > sum(first_line.count(c) for c in ")]}⟩")

@@ -1,6 +1,6 @@
 """Fixtures for prover.value: tiny heads, and a loopback /encode server speaking the real wire format.
 
-The encode server stands in for a GPU backbone (which cannot run here): it answers the reference's
+The encode server stands in for a GPU backbone (which cannot run here): it answers BurnQED's
 /encode bodies over real HTTP with deterministic vectors derived from each text, and records every request
 so tests can count round trips.
 """

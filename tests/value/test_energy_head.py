@@ -21,7 +21,7 @@ def test_seed_size_head_has_about_25m_parameters() -> None:
     count = sum(p.numel() for p in head.parameters())
     # 12288*2048 + 2048 + 2048*1024 + 1024 + 1024*512 + 512 + 512*1 + log_temperature
     assert count == 27_791_361 == expected_parameter_count(head.config)
-    # The seed calls this "~25M"; the reference computes 27.8M for the same shape.
+    # BurnQED's notes call this "~25M"; the exact count for the same shape is 27.8M.
     assert 25_000_000 <= count <= 28_000_000
     widths = [(layer.in_features, layer.out_features) for layer in head.layers]
     assert widths == [(12288, 2048), (2048, 1024), (1024, 512), (512, 1)]
@@ -72,7 +72,7 @@ def test_naive_weight_damping_is_undone_by_spectral_norm(tiny_head) -> None:
     before = layer.effective_weight().detach().clone()
     with torch.no_grad():
         layer.weight.mul_(0.1)
-    # W / sigma(W) is scale-invariant: the reference's `weight.data *= 0.1` changes nothing.
+    # W / sigma(W) is scale-invariant: BurnQED's `weight.data *= 0.1` changes nothing.
     torch.testing.assert_close(layer.effective_weight().detach(), before)
 
 

@@ -1,4 +1,4 @@
-"""InfoNCE without a temperature of its own, and the section 5.5 monitoring metrics."""
+"""InfoNCE without a temperature of its own, and the monitoring metrics of docs/value-model.md#monitoring."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
 (`POST /encode`, production); `InProcessEmbedder` mean-pools a transformers model's last hidden state with
 `prover.serving.encoding` (tests, small runs) -- the same pooling the encode server uses, so a head
 trained on either serves with the other. `CachedEmbedder` embeds each distinct text once and refuses
-empty texts (a terminal has no state text; pitfall B7).
+empty texts (a terminal has no state text; docs/value-model.md#embeddings).
 """
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ class CachedEmbedder:
             bad = ~torch.isfinite(vectors).all(dim=1) | (vectors.abs().amax(dim=1) == 0)
             if bool(bad.any()):
                 i = int(bad.nonzero()[0])
-                raise EmbeddingError(f"embedding of {chunk[i][:60]!r} is zero or not finite (pitfall B12)")
+                raise EmbeddingError(f"embedding of {chunk[i][:60]!r} is zero or not finite, the mark of a "
+                                     "broken encoder (docs/value-model.md#embeddings)")
             for text, vector in zip(chunk, vectors, strict=True):
                 self._cache[text] = vector
             self.texts_embedded += len(chunk)

@@ -1,7 +1,7 @@
-"""EBM training samples from trajectory Parquet files (reference 7.4).
+"""EBM training samples from trajectory Parquet files (docs/training.md#samples).
 
 One sample per positive state (label "positive", non-empty `state_pp`, not a terminal: terminals have no
-state text, pitfall B7) with K negatives drawn in three tiers:
+state text) with K negatives drawn in three tiers (docs/training.md#negative-tiers):
   hard   negative siblings: same file, same theorem, same parent as the positive;
   medium other negatives of the same theorem;
   easy   negatives of other theorems (of the same split: validation never borrows from training).
@@ -263,7 +263,8 @@ def _rank_children(records: list[StateRecord], theorems: set[str], goals: dict[s
 
 
 def _probe(records: list[StateRecord], config: SampleConfig) -> tuple[list[str], list[str]]:
-    """Reference 5.5 separation probe: unique non-empty states deeper than 1, up to N per class, seeded."""
+    """BurnQED's separation probe: unique non-empty states deeper than 1, up to N per class, seeded
+    (docs/value-model.md#monitoring)."""
     rng = random.Random(config.seed)
     deep = [r for r in records if _is_state(r) and r.depth >= config.probe_min_depth]
     positive = sorted({r.text for r in deep if r.positive})

@@ -2,10 +2,10 @@
 
 Every distinct text (goals, positives, negatives, validation children, probe states) is embedded once
 up front through an `Embedder`; training then only indexes a matrix. The head owns the temperature
-(seed gotcha 1): `info_nce_loss` gets the head's energies as they are. The temperature is checked every
-`temperature_check_every` steps (gotcha 3): healthy in [0.5, 3.0]; at the clamp floor or ceiling for
-`temperature_patience_steps` the run stops with `TemperatureAbortError`. Cancellation is cooperative:
-`should_cancel()` is asked between steps.
+(docs/value-model.md#infonce): `info_nce_loss` gets the head's energies as they are. The temperature is
+checked every `temperature_check_every` steps (docs/value-model.md#temperature): healthy in [0.5, 3.0]; at
+the clamp floor or ceiling for `temperature_patience_steps` the run stops with `TemperatureAbortError`.
+Cancellation is cooperative: `should_cancel()` is asked between steps.
 
 Metric names given to `on_metric(name, value, step)`:
   embed/texts, probe/centroid_l2, probe/linear_probe_acc, probe/size (step 0, embeddings only)
@@ -51,7 +51,8 @@ class EbmTrainingError(RuntimeError):
 
 
 class TemperatureAbortError(EbmTrainingError):
-    """The head's temperature sat at its clamp floor or ceiling: the energy scale is broken (gotcha 3)."""
+    """The head's temperature sat at its clamp floor or ceiling: the energy scale is broken
+    (docs/value-model.md#temperature)."""
 
     def __init__(self, message: str, *, step: int, temperature: float, result: EbmTrainResult | None = None) -> None:
         super().__init__(message)
@@ -327,7 +328,7 @@ def train_energy_head(
                     raise TemperatureAbortError(
                         f"step {step}: EBM temperature {tau:.4g} has sat at the clamp {bound} "
                         f"[{head.config.temperature_min}, {head.config.temperature_max}] since step {pinned_since}: "
-                        "the energy scale is broken; aborting (seed gotcha 3)",
+                        "the energy scale is broken; aborting (docs/value-model.md#temperature)",
                         step=step, temperature=tau, result=result)
             else:
                 pinned_since = None

@@ -6,7 +6,7 @@ may be mixed. Each example's text is ``format_prompt(fmt, state=state) + trainin
 the prompt search samples from (prover.policy.prompts), so training and sampling cannot drift apart.
 
 A theorem with any tactic using ``sorry``/``admit``/``cheat`` (or ``sorryAx``) is dropped whole, in every
-file (seed gotcha 12, reference B3).
+file (docs/training.md#sorry-filter).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@ gradient accumulation, periodic validation loss, a metrics callback and a cooper
 
 The checkpoint is the adapter folder (``save_pretrained``: what ``python -m prover.serving --adapter DIR``
 loads) plus ``training_meta.json`` (base model, prompt format, data files with hashes, split, steps, losses,
-versions). Defaults follow reference section 6 (r 32, alpha 64, dropout 0.05, attention + MLP projections).
+versions). Defaults follow BurnQED's SFT (r 32, alpha 64, dropout 0.05, attention + MLP projections;
+docs/training.md#lora-defaults).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Search strategies over the shared SearchContext: best_first, hybrid and pass_at_n (DESIGN.md section 4)."""
+"""Search strategies over the shared SearchContext: best_first, hybrid and pass_at_n (docs/search.md#strategies)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tactic-level best-first search (the seed's design, reference 1.8).
+"""Tactic-level best-first search (BurnQED v1's design, docs/search.md#best-first-priority).
 
 Each round pops the `batch_expansion_size` best open nodes, asks the policy for k distinct tactics per node
 in one batched call, verifies each in Lean, and only then scores every new child of the round in one EBM
@@ -14,7 +14,7 @@ from prover.engine.replay_cache import normalise_tactic
 from prover.engine.strategies.base import RoundOutcome
 from prover.engine.tree import NodeKind, ProofNode
 
-PROBE_LOG_PROB = -10.0  # reference 1.8: probes rank below any sampled tactic
+PROBE_LOG_PROB = -10.0  # probes get a fixed low prior, below typical sampled tactics (docs/search.md#probe-tactics)
 
 
 class BestFirstStrategy:
@@ -30,7 +30,7 @@ class BestFirstStrategy:
         return node.expansion_order is None and node.kind in (NodeKind.ROOT, NodeKind.STATE)
 
     def _with_probes(self, candidates: list[Candidate]) -> list[Candidate]:
-        """Reference 1.8: the probe tactics follow the policy's candidates, minus those it already proposed."""
+        """The probe tactics follow the policy's candidates, minus those it already proposed (as in BurnQED v1)."""
         if not self.ctx.config.probe_tactics:
             return candidates
         seen = {normalise_tactic(c.text) for c in candidates}
@@ -51,7 +51,7 @@ class BestFirstStrategy:
             node = ctx.tree[node_id]
             if node.depth >= ctx.config.max_depth:
                 ctx.mark_expanded(node)
-                # Counted as expanded (reference 1.8) but never sent to the policy.
+                # Counted as expanded, as v1 did, but never sent to the policy (docs/search.md#best-first-priority).
                 ctx.stats.nodes_pruned += 1
                 ctx.announce_expansion(node, candidates=0, children_before=0, generate_ms=0.0, lean_ms=0.0)
                 continue

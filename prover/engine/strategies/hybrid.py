@@ -1,4 +1,4 @@
-"""Hybrid whole-proof search (reference 1.3-1.5, BurnQED's HEAD engine).
+"""Hybrid whole-proof search (BurnQED's current engine: docs/search.md#hybrid-rounds).
 
 A round pops one leaf by PUCT score, samples N(d) whole proofs from it with T(d) tokens, splits each into
 tactics and replays them through Lean, walking the replay cache so shared prefixes cost nothing. The
@@ -15,7 +15,7 @@ from prover.engine.replay_cache import FAILED
 from prover.engine.strategies.base import RoundOutcome
 from prover.engine.tree import NodeKind, ProofNode
 
-# Reference 1.1: nodes created by probe tactics get a fixed, low prior.
+# Nodes created by probe tactics get a fixed, low prior (docs/search.md#probe-tactics).
 PROBE_LOG_PROB = -10.0
 
 
@@ -143,17 +143,17 @@ class HybridStrategy:
         return False
 
     def _advance(self, current: ProofNode, tactic: str, outcome, log_prob: float, ms: float) -> ProofNode | None:
-        """Reference 1.4 (a)-(d): loop check, depth cap, then a new node. None stops the replay."""
+        """Loop check, depth cap, then a new node (docs/search.md#replay-guards). None stops the replay."""
         ctx = self.ctx
         existing = ctx.tree.find_state(outcome.goals)
         if existing is not None:
-            # B9: a revisited state is a cache FAILURE so no later replay walks through it again; the DAG
+            # A revisited state is a cache FAILURE so no later replay walks through it again; the DAG
             # still records the edge when it closes no cycle, so the tree shows how states connect.
             ctx.cache.record_failure(current.id, tactic)
             ctx.merge(current, existing, tactic, ms)
             return None
         if current.depth + 1 >= ctx.config.max_depth:
-            # B8: never created, never marked visited, so a shallower path may still reach this state.
+            # Never created, never marked visited, so a shallower path may still reach this state.
             ctx.stats.depth_capped += 1
             return None
         child = ctx.add_state(current, tactic, outcome, log_prob, ms, "replay")
@@ -162,7 +162,8 @@ class HybridStrategy:
         return child
 
     def _guard_stops(self, child: ProofNode, tactic: str) -> bool:
-        """Reference 1.4 (e)-(g): stop replaying this completion, keeping the node where it is."""
+        """Goal-unchanged and `have` guards: stop replaying this completion, keeping the node where it is
+        (docs/search.md#replay-guards)."""
         ctx, c = self.ctx, self.ctx.config
         unchanged, node = 0, child
         while node.parent_id is not None and node.targets_text == ctx.tree[node.parent_id].targets_text:
@@ -186,7 +187,7 @@ class HybridStrategy:
         return False
 
     async def _probe(self, node: ProofNode) -> bool:
-        """Reference 1.4 step 2: try the configured probe tactics at `node`, trie first (B11)."""
+        """Try the configured probe tactics at `node`, the replay trie first (docs/search.md#probe-tactics)."""
         ctx = self.ctx
         if not ctx.config.probe_tactics:
             return False
@@ -213,7 +214,7 @@ class HybridStrategy:
                 ctx.cache.record_proof_success(ctx.tree.primary_path(terminal.id))
                 return True
             elif ctx.tree.find_state(outcome.goals) is not None:
-                ctx.cache.record_failure(node.id, tactic)  # B9: probes that revisit a state are failures
+                ctx.cache.record_failure(node.id, tactic)  # probes that revisit a state are failures too
                 ctx.stats.loops_detected += 1
             elif node.depth + 1 < ctx.config.max_depth:
                 ctx.stats.probe_successes += 1

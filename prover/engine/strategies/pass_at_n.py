@@ -1,8 +1,8 @@
-"""pass@N: one round of N independent whole-proof samples from the root, each replayed (reference 1.9).
+"""pass@N: one round of N independent whole-proof samples from the root, each replayed (docs/search.md#pass-at-n).
 
 It shares the hybrid replay (and so its cache and guards) but never expands a second node: the
 baseline that token efficiency is measured against must be N root samples, not rounds 2..k of a tree
-search (pitfall P5).
+search, as BurnQED's "pass@128" was.
 """
 
 from __future__ import annotations
