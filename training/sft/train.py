@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from prover.policy.prompts import DEFAULT_PROMPT_FORMAT, PROMPT_FORMATS, get_prompt_format
+from prover.serving.device_memory import peak_memory_mb
 from training.data.splits import split_by_name
 from training.sft.dataset import IGNORE_INDEX, TokenizedExample, collate, load_examples, tokenize_examples
 
@@ -234,20 +235,6 @@ def length_bucketed_order(lengths: Sequence[int], batch_size: int, window_batche
         batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
     rng.shuffle(batches)
     return batches
-
-
-def peak_memory_mb(device: str) -> dict[str, float]:
-    """The process's peak resident memory so far (and the GPU's peak allocation on CUDA), in MB."""
-    import resource
-    import sys
-
-    import torch
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
-    values = {"peak_rss_mb": peak / (1024 * 1024 if sys.platform == "darwin" else 1024)}
-    if device.startswith("cuda"):
-        values["cuda_peak_mb"] = torch.cuda.max_memory_allocated() / 2**20
-    return values
 
 
 def evaluate(model, items: Sequence[TokenizedExample], *, batch_size: int, pad_id: int, device: str) -> float | None:
