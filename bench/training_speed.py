@@ -130,6 +130,7 @@ def main() -> None:
     parser.add_argument("--speed-steps", type=int, default=6)
     parser.add_argument("--memory-steps", type=int, default=4)
     parser.add_argument("--rss-limit-gb", type=float, default=8.0)
+    parser.add_argument("--only", choices=["speed", "memory"], help="run one of the two settings")
     parser.add_argument("--child", choices=["previous", "this"], help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--max-length", type=int, help=argparse.SUPPRESS)
@@ -157,6 +158,8 @@ def main() -> None:
     settings = [("speed", 2, 256, args.speed_steps), ("memory", 8, 1024, args.memory_steps)]
     print(f"{'setting':<34}{'loop':<15}{'dtype':<7}{'tokens/s':>10}{'peak RSS':>12}", flush=True)
     for name, batch, length, steps in settings:
+        if args.only and name != args.only:
+            continue
         rates = {}
         for variant in ("previous", "this"):
             result = run_child(args, variant, batch, length, steps)
