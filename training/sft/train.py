@@ -71,7 +71,9 @@ class SFTConfig:
     device: str | None = None  # default: cuda when available, else cpu
     dtype: str | None = None  # "bf16" | "fp32"; default: bf16 where the device computes it natively, else fp32
     gradient_checkpointing: bool = False
-    max_tokens_per_forward: int = 4096  # padded tokens per forward/backward; bounds activation memory
+    # Padded tokens per forward/backward; bounds activation memory: with LoRA on the seven projections a
+    # token holds ~2 MB of saved activations across SmolLM2's 30 layers (docs/sft-memory.md).
+    max_tokens_per_forward: int = 1024
     bucket_batches: int = 50  # length buckets: examples are sorted by length within windows of this many batches
     dedupe: bool = True
     init_adapter: str | None = None  # continue training this LoRA adapter (its r/alpha/targets win)
