@@ -107,4 +107,4 @@ def test_a_run_reports_its_peak_memory_and_why_it_chose_its_dtype(tmp_path):
     assert [step for name, _, step in metrics if name == "peak_rss_mb"] == [1, 2]
     assert result.meta["dtype"] == "fp32" and result.meta["dtype_reason"] == "asked for explicitly"
     assert result.meta["peak_memory_mb"]["peak_rss_mb"] >= max(v for n, v, _ in metrics if n == "peak_rss_mb")
-    assert result.meta["config"]["max_tokens_per_forward"] == 64
+    assert result.meta["config"]["max_tokens_per_forward"] == result.meta["tokens_per_forward"] == 64

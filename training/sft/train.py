@@ -72,8 +72,9 @@ class SFTConfig:
     dtype: str | None = None  # "bf16" | "fp32"; default: bf16 where the device computes it natively, else fp32
     gradient_checkpointing: bool = False
     # Padded tokens per forward/backward; bounds activation memory: with LoRA on the seven projections a
-    # token holds ~2 MB of saved activations across SmolLM2's 30 layers (docs/sft-memory.md).
-    max_tokens_per_forward: int = 1024
+    # token holds ~2 MB of saved activations across SmolLM2's 30 layers in bf16, twice that in fp32
+    # (docs/sft-memory.md). None: 1024 in bf16, 512 in fp32.
+    max_tokens_per_forward: int | None = None
     bucket_batches: int = 50  # length buckets: examples are sorted by length within windows of this many batches
     dedupe: bool = True
     init_adapter: str | None = None  # continue training this LoRA adapter (its r/alpha/targets win)
@@ -100,10 +101,13 @@ class SFTConfig:
              f"choose one of {sorted(n for n, f in PROMPT_FORMATS.items() if f.needs == 'state')}")
         self.prompt_format = fmt.name
         for name in ("max_steps", "batch_size", "grad_accum", "lora_r", "lora_alpha", "max_length",
-                     "eval_max_examples", "log_every", "max_tokens_per_forward", "bucket_batches"):
+                     "eval_max_examples", "log_every", "bucket_batches"):
             value = getattr(self, name)
             need(isinstance(value, int) and not isinstance(value, bool) and value >= 1,
                  f"{name} must be an integer >= 1, got {value!r}")
+        need(self.max_tokens_per_forward is None or (isinstance(self.max_tokens_per_forward, int)
+             and not isinstance(self.max_tokens_per_forward, bool) and self.max_tokens_per_forward >= 1),
+             f"max_tokens_per_forward must be an integer >= 1 or None, got {self.max_tokens_per_forward!r}")
         need(self.max_length >= 8, f"max_length must be at least 8, got {self.max_length}")
         need(isinstance(self.eval_every, int) and self.eval_every >= 0, f"eval_every must be >= 0, got {self.eval_every!r}")
         need(self.learning_rate > 0 and math.isfinite(self.learning_rate), f"learning_rate must be > 0, got {self.learning_rate}")
@@ -351,6 +355,7 @@ def train_sft(
     warmup = config.resolved_warmup_steps()
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, warmup, config.max_steps))
 
+    token_budget = config.max_tokens_per_forward or (512 if dtype == "fp32" else 1024)
     order_rng = random.Random(config.seed)
     lengths = [len(item.input_ids) for item in train_items]
     batches: list[list[int]] = []
@@ -378,7 +383,7 @@ def train_sft(
             optimizer.zero_grad(set_to_none=True)
             step_loss = 0.0
             for batch in micro:
-                for chunk in token_budget_chunks(batch, config.max_tokens_per_forward):
+                for chunk in token_budget_chunks(batch, token_budget):
                     ids, mask, labels = (t.to(device) for t in collate(chunk, pad_id))
                     loss_sum, _ = _token_loss_sum(model, ids, mask, labels)
                     (loss_sum / max(label_total, 1)).backward()
@@ -454,6 +459,7 @@ def train_sft(
         "device": device,
         "dtype": dtype,
         "dtype_reason": dtype_reason,
+        "tokens_per_forward": token_budget,
         "peak_memory_mb": peak_memory_mb(device),
         "config": {k: v for k, v in asdict(config).items()},
         "versions": _versions(),
