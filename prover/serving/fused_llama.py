@@ -7,9 +7,9 @@ one SDPA call, and keeps the KV cache in preallocated buffers that grow by doubl
 concatenated every step. The arithmetic is the same as transformers' (RMSNorm in float32, the model's own
 rotary embedding module, SDPA), so log-probs agree with it to float rounding (tests/serving/test_fused_llama.py).
 
-The weights are stored transposed ([in, out], contiguous): MKL's single-row product (one decode step of one
-request) ran about twice as fast on that layout as on transformers' [out, in] here (docs/serving-engine.md),
-and larger batches run the same on both. The fused q|k|v and gate|up weights are built once; the
+The weights are stored transposed ([in, out], contiguous): MKL's single-row products of one decode step took
+about half the time on that layout on the project's (shared, noisy) EPYC; whole-server figures on another
+Xeon showed no difference either way (docs/serving-engine.md). The fused q|k|v and gate|up weights are built once; the
 transformers modules are then pointed at transposed views of them, so the model's memory is not doubled and
 the transformers model stays usable (LoRA merged before).
 
