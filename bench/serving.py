@@ -1,15 +1,21 @@
-"""Benchmark prover.serving: /generate tokens/s at 1, 8 and 32 concurrent requests and /encode texts/s,
-each against calling the same model directly in this process with the same batch and lengths.
+"""Benchmark prover.serving against plain transformers in float32, the baseline a user would write:
 
-    python bench/serving.py                      # random Llama of SmolLM2-135M's shape (no download), ~1 min
+    /generate   N concurrent requests x T tokens   vs  transformers `generate` of the same prompts as one batch
+    /encode     64 proof states (one request, and  vs  one transformers fp32 forward of the 64 padded states
+                64 concurrent one-text requests)        with the same masked mean pool
+
+    python bench/serving.py                      # random Llama of SmolLM2-135M's shape (no download), a few min
     python bench/serving.py --model embedded     # the real embedded SmolLM2-135M (converted once, cached)
     python bench/serving.py --model PATH         # any transformers folder
 
-The server runs as a subprocess; while it is measured, this process is idle, and vice versa.
-The baseline for /generate is transformers' `generate` (sampling with the same temperature and top_p and
-top_k off, as the server's requests have it, not transformers' default top_k=50; the same number of new
-tokens forced with min_new_tokens); for /encode it is the masked mean pool over the same texts in sub-batches of the server's
-encode batch size. Ratio = server / direct: 1.0 means the HTTP server costs nothing.
+The server runs as a subprocess with its own choices (dtype by CPU capability unless --dtype, the fused
+engine); while it is measured, this process is idle, and vice versa. The baseline samples with the same
+temperature and top_p (top_k off, as the server's requests have it), forcing the same number of new tokens
+(min_new_tokens), with log-probs (compute_transition_scores). Ratio = server / baseline.
+
+What an AVX2-only CPU gets, on a machine with AVX-512: limit the kernels and pass the dtype it would choose,
+    ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 python bench/serving.py --dtype fp32
+(the CPU flags still list avx512_bf16, so the automatic choice would say bf16).
 """
 
 from __future__ import annotations
@@ -31,17 +37,41 @@ PROMPT = (
     "Complete the following Lean 4 code:\n\n```lean4\n/- tactic state:\nx : ℝ\nh₀ : 0 < x\n⊢ x ^ 2 ≥ 0\n-/\n"
     "example := by\n  "
 )
-ENCODE_TEXT = "n : ℕ\nh₀ : 0 < n\nh₁ : n ∣ 12\n⊢ ∀ m : ℕ, m * n ≤ 12 * m ∧ ¬(n = 0) → ⟨m, n⟩ ≠ ⟨0, 0⟩\n"
+OTHER_STATES = ["n : ℕ\nh₀ : n % 5 = 3\n⊢ 2 * n % 5 = 1", "a b : ℝ\nh₀ : a + b = 7\nh₁ : a - b = 1\n⊢ a = 4",
+                "⊢ (29 ^ 13 - 5 ^ 13) % 7 = 3", "x : ℝ\nh₀ : 3 * x + 2 = 11\n⊢ x = 3"]
+TACTIC_PAIRS = ROOT / "data" / "tactic_pairs" / "minif2f_test_tactic_pairs_internlm2.jsonl"
+
+
+def proof_states(count: int, tokenizer, max_tokens: int = 512) -> list[str]:
+    """`count` distinct proof states of at most `max_tokens` tokens from the bundled tactic pairs (real
+    lengths: a line to a screenful; the few longer ones would make the padded baseline mostly padding)."""
+    import json
+
+    states: list[str] = []
+    for line in TACTIC_PAIRS.read_text(encoding="utf-8").splitlines():
+        state = json.loads(line)["state_before"]
+        if state not in states and len(tokenizer(state)["input_ids"]) <= max_tokens:
+            states.append(state)
+        if len(states) == count:
+            break
+    return states
 
 
 def machine_description() -> str:
     import torch
 
     from bench._machine import machine_line
+    from prover.serving.precision import cpu_description
 
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
     load = ", load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
-    return f"{machine_line()}; torch {torch.__version__} ({torch.get_num_threads()} threads); GPU: {gpu}{load}"
+    limits = " ".join(f"{v}={os.environ[v]}" for v in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA",
+                                                       "MKL_ENABLE_INSTRUCTIONS") if v in os.environ)
+    return (
+        f"{machine_line()}; torch {torch.__version__} ({torch.get_num_threads()} threads), CPU capability "
+        f"{torch.backends.cpu.get_cpu_capability()}, flags: {cpu_description()}{'; ' + limits if limits else ''}; "
+        f"GPU: {gpu}{load}"
+    )
 
 
 def smollm2_tokenizer(folder: str | None = None):
@@ -77,10 +107,10 @@ def prepare_model(choice: str | None, workdir: Path, tokenizer_folder: str | Non
     return folder
 
 
-def start_server(model: Path, dtype: str, threads: int, device: str) -> tuple[subprocess.Popen, str]:
+def start_server(model: Path, dtype: str | None, threads: int, device: str, engine: str) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "prover.serving", "--model", str(model), "--dtype", dtype, "--port", "0",
-         "--threads", str(threads), "--seed", "0", "--device", device],
+        [sys.executable, "-m", "prover.serving", "--model", str(model), "--port", "0", "--threads", str(threads),
+         "--seed", "0", "--device", device, "--engine", engine, *(["--dtype", dtype] if dtype else [])],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     url: list[str] = []
@@ -102,23 +132,32 @@ def start_server(model: Path, dtype: str, threads: int, device: str) -> tuple[su
     return process, url[0]
 
 
-def server_stats(url: str) -> dict:
+def server_info(url: str) -> dict:
     import httpx
 
-    return httpx.get(f"{url}/model_info", timeout=60).json()["stats"]
+    return httpx.get(f"{url}/model_info", timeout=60).json()
 
 
-async def server_generate(url: str, concurrency: int, new_tokens: int) -> tuple[float, int]:
+def prompts_for(concurrency: int, distinct: bool) -> list[str]:
+    if not distinct:
+        return [PROMPT] * concurrency
+    return [PROMPT.replace("x : ℝ\nh₀ : 0 < x\n⊢ x ^ 2 ≥ 0", OTHER_STATES[i % len(OTHER_STATES)] + f" -- {i}")
+            if i else PROMPT for i in range(concurrency)]
+
+
+async def server_generate(url: str, prompts: list[str], new_tokens: int) -> tuple[float, int]:
     import httpx
 
-    body = {
-        "text": PROMPT,
-        "sampling_params": {"max_new_tokens": new_tokens, "temperature": 0.8, "top_p": 0.95, "ignore_eos": True},
-        "return_logprob": True,
-    }
+    def body(prompt: str) -> dict:
+        return {
+            "text": prompt,
+            "sampling_params": {"max_new_tokens": new_tokens, "temperature": 0.8, "top_p": 0.95, "ignore_eos": True},
+            "return_logprob": True,
+        }
+
     async with httpx.AsyncClient(base_url=url, timeout=600) as http:
         start = time.perf_counter()
-        replies = await asyncio.gather(*[http.post("/generate", json=body) for _ in range(concurrency)])
+        replies = await asyncio.gather(*[http.post("/generate", json=body(p)) for p in prompts])
         elapsed = time.perf_counter() - start
     tokens = 0
     for reply in replies:
@@ -134,21 +173,23 @@ def _synchronize(model) -> None:
         torch.cuda.synchronize()
 
 
-def direct_generate(model, tokenizer, concurrency: int, new_tokens: int) -> tuple[float, int]:
+def direct_generate(model, tokenizer, prompts: list[str], new_tokens: int) -> tuple[float, int]:
     import torch
 
-    ids = torch.tensor([tokenizer(PROMPT)["input_ids"]] * concurrency, device=model.device)
+    tokenizer.padding_side = "left"
+    encoded = tokenizer(prompts, return_tensors="pt", padding=True).to(model.device)
+    ids = encoded["input_ids"]
     start = time.perf_counter()
     with torch.inference_mode():
         out = model.generate(
-            ids, attention_mask=torch.ones_like(ids), do_sample=True, temperature=0.8, top_p=0.95, top_k=0,
+            ids, attention_mask=encoded["attention_mask"], do_sample=True, temperature=0.8, top_p=0.95, top_k=0,
             max_new_tokens=new_tokens, min_new_tokens=new_tokens, output_scores=True,
             return_dict_in_generate=True, pad_token_id=tokenizer.eos_token_id,
         )  # fmt: skip
         model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)
     _synchronize(model)
     elapsed = time.perf_counter() - start
-    return elapsed, (out.sequences.shape[1] - ids.shape[1]) * concurrency
+    return elapsed, (out.sequences.shape[1] - ids.shape[1]) * len(prompts)
 
 
 async def server_encode(url: str, texts: list[str], *, one_request: bool = False) -> float:
@@ -166,16 +207,17 @@ async def server_encode(url: str, texts: list[str], *, one_request: bool = False
     return elapsed
 
 
-def direct_encode(model, tokenizer, texts: list[str], batch: int) -> float:
+def direct_encode(model, tokenizer, texts: list[str]) -> float:
+    """One plain forward of all `texts`, right-padded, and the masked mean pool."""
     import torch
 
+    tokenizer.padding_side = "right"
     start = time.perf_counter()
-    for i in range(0, len(texts), batch):
-        encoded = tokenizer(texts[i : i + batch], padding=True, return_tensors="pt").to(model.device)
-        with torch.inference_mode():
-            hidden = model.model(**encoded).last_hidden_state
-        mask = encoded["attention_mask"].unsqueeze(-1).float()
-        (hidden.float() * mask).sum(1) / mask.sum(1)
+    encoded = tokenizer(texts, padding=True, return_tensors="pt").to(model.device)
+    with torch.inference_mode():
+        hidden = model.model(**encoded).last_hidden_state
+    mask = encoded["attention_mask"].unsqueeze(-1).float()
+    (hidden.float() * mask).sum(1) / mask.sum(1)
     _synchronize(model)
     return time.perf_counter() - start
 
@@ -183,12 +225,13 @@ def direct_encode(model, tokenizer, texts: list[str], batch: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", help="'embedded', a model folder, or nothing for a random SmolLM2-shaped Llama")
-    parser.add_argument("--dtype", choices=["bf16", "fp32"], default="bf16")
-    parser.add_argument("--new-tokens", type=int, default=16)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
-    parser.add_argument("--encode-texts", type=int, default=16)
+    parser.add_argument("--dtype", choices=["bf16", "fp32"], help="the server's dtype (default: its own choice)")
+    parser.add_argument("--engine", choices=["auto", "fused", "transformers"], default="auto")
+    parser.add_argument("--new-tokens", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--encode-texts", type=int, default=64)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--repeats", type=int, default=2, help="alternating runs per workload; the best counts")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating runs per workload; the best counts")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--tokenizer", help="tokenizer folder for the random model (default: SmolLM2's)")
     args = parser.parse_args()
@@ -198,77 +241,65 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    print(machine_description())
+    print(machine_description(), flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-serving-") as workdir:
         model_dir = prepare_model(args.model, Path(workdir), args.tokenizer)
-        dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[args.dtype]
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
-        tokenizer.padding_side = "right"
-        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).eval().to(device)
+        # The baseline: plain transformers in float32 (its defaults: SDPA attention, dynamic KV cache).
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval().to(device)
         params = sum(p.numel() for p in model.parameters())
-        print(
-            f"model: {args.model or 'random Llama, SmolLM2-135M shape'} ({params / 1e6:.1f}M params, {args.dtype}); "
-            f"prompt {len(tokenizer(PROMPT)['input_ids'])} tokens, {args.new_tokens} new tokens, sampling T=0.8 top_p=0.95, best of {args.repeats}"
-        )
-        texts = [f"{i}: {ENCODE_TEXT}" for i in range(args.encode_texts)]
-        encode_tokens = sum(len(ids) for ids in tokenizer(texts)["input_ids"])
+        texts = proof_states(args.encode_texts, tokenizer)
+        lengths = [len(ids) for ids in tokenizer(texts)["input_ids"]]
 
-        process, url = start_server(model_dir, args.dtype, args.threads, device)
+        process, url = start_server(model_dir, args.dtype, args.threads, device, args.engine)
         try:
-            # Server and direct runs alternate per workload, so load from other processes on a shared
-            # machine hits both sides alike; the other side is idle while one is measured.
-            asyncio.run(server_generate(url, 1, 2))  # warm-ups
-            direct_generate(model, tokenizer, 1, 2)
-            # Best of `repeats` alternating runs: on a shared machine the slowest runs measure the neighbours.
-            server_results: dict[int, tuple[float, int]] = {}
-            direct_results: dict[int, tuple[float, int]] = {}
-            admissions: dict[int, int] = {}
-            for c in args.concurrency:
-                before = server_stats(url)
+            info = server_info(url)
+            print(
+                f"model: {args.model or 'random Llama, SmolLM2-135M shape'} ({params / 1e6:.1f}M params); server: "
+                f"{info['dtype']} ({info['dtype_reason']}), engine {info['engine']}; baseline: transformers fp32; "
+                f"prompt {len(tokenizer(PROMPT)['input_ids'])} tokens, {args.new_tokens} new tokens, sampling T=0.8 "
+                f"top_p=0.95, best of {args.repeats}",
+                flush=True,
+            )
+            asyncio.run(server_generate(url, [PROMPT], 2))  # warm-ups
+            direct_generate(model, tokenizer, [PROMPT], 2)
+            print(f"{'workload':<56}{'server':>10}{'baseline':>10}{'ratio':>8}", flush=True)
+            for c, distinct in [(c, False) for c in args.concurrency] + [(max(args.concurrency), True)]:
+                prompts = prompts_for(c, distinct)
+                server_rate = direct_rate = 0.0
+                # Alternating runs, best of `repeats`: on a shared machine the slowest runs measure the neighbours.
                 for _ in range(args.repeats):
-                    run = asyncio.run(server_generate(url, c, args.new_tokens))
-                    server_results[c] = min(server_results.get(c, run), run)
-                    run = direct_generate(model, tokenizer, c, args.new_tokens)
-                    direct_results[c] = min(direct_results.get(c, run), run)
-                admissions[c] = server_stats(url)["generate_batches"] - before["generate_batches"]
+                    seconds, tokens = asyncio.run(server_generate(url, prompts, args.new_tokens))
+                    server_rate = max(server_rate, tokens / seconds)
+                    seconds, tokens = direct_generate(model, tokenizer, prompts, args.new_tokens)
+                    direct_rate = max(direct_rate, tokens / seconds)
+                label = f"/generate {c} request{'s' if c > 1 else ''} x {args.new_tokens} tok" + (
+                    ", distinct prompts" if distinct else (", one prompt" if c > 1 else "")
+                )
+                print(f"{label + ' (tok/s)':<56}{server_rate:>10.1f}{direct_rate:>10.1f}{server_rate / direct_rate:>8.2f}",
+                      flush=True)
             asyncio.run(server_encode(url, texts[:2]))
-            direct_encode(model, tokenizer, texts[:2], 8)
+            direct_encode(model, tokenizer, texts[:2])
             server_encode_s = server_list_s = direct_encode_s = float("inf")
-            before = server_stats(url)
             for _ in range(args.repeats):
-                server_encode_s = min(server_encode_s, asyncio.run(server_encode(url, texts)))
                 server_list_s = min(server_list_s, asyncio.run(server_encode(url, texts, one_request=True)))
-                direct_encode_s = min(direct_encode_s, direct_encode(model, tokenizer, texts, 8))
-            encode_forwards = server_stats(url)["encode_forward_passes"] - before["encode_forward_passes"]
-            encode_forwards -= args.repeats * -(-len(texts) // 8)  # the one-request runs' share
+                server_encode_s = min(server_encode_s, asyncio.run(server_encode(url, texts)))
+                direct_encode_s = min(direct_encode_s, direct_encode(model, tokenizer, texts))
         finally:
             process.terminate()
             process.wait(30)
 
-    print(f"{'workload':<34}{'server':>14}{'direct':>14}{'ratio':>8}")
-    for c in args.concurrency:
-        (s_time, s_tokens), (d_time, d_tokens) = server_results[c], direct_results[c]
-        server_rate, direct_rate = s_tokens / s_time, d_tokens / d_time
-        label = f"/generate x{c} concurrent (tok/s)"
-        print(
-            f"{label:<34}{server_rate:>14.1f}{direct_rate:>14.1f}{server_rate / direct_rate:>8.2f}"
-            f"   (server admitted the rows in {admissions[c] / args.repeats:.1f} groups per run)"
-        )
-    server_rate, direct_rate = len(texts) / server_encode_s, len(texts) / direct_encode_s
-    label = f"/encode {len(texts)} texts (texts/s)"
+    direct_rate = len(texts) / direct_encode_s
+    for label, seconds in ((f"/encode {len(texts)} states, one request", server_list_s),
+                           (f"/encode {len(texts)} states, {len(texts)} requests", server_encode_s)):
+        rate = len(texts) / seconds
+        print(f"{label + ' (texts/s)':<56}{rate:>10.1f}{direct_rate:>10.1f}{rate / direct_rate:>8.2f}")
     print(
-        f"{label:<34}{server_rate:>14.1f}{direct_rate:>14.1f}{server_rate / direct_rate:>8.2f}"
-        f"   (server: {encode_forwards / args.repeats:.1f} forwards per run, direct: {-(-len(texts) // 8)})"
-    )
-    list_rate = len(texts) / server_list_s
-    label = "/encode 1 request, all texts"
-    print(f"{label:<34}{list_rate:>14.1f}{direct_rate:>14.1f}{list_rate / direct_rate:>8.2f}")
-    print(
-        f"(/encode: {len(texts)} concurrent single-text requests of {encode_tokens / len(texts):.0f} tokens, coalesced "
-        "by the server into sub-batches of at most 8; direct: the same texts in batches of 8. /generate: continuous "
-        "batching, so requests that arrive apart join the running batch a step or more late.)"
+        f"(/encode: proof states of {min(lengths)}-{max(lengths)} tokens (mean {sum(lengths) / len(lengths):.0f}) "
+        "from the bundled tactic pairs; baseline: one fp32 forward of all of them, padded to the longest. "
+        "/generate baseline: one transformers fp32 generate of the same prompts as a batch.)"
     )
 
 

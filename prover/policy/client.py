@@ -106,7 +106,7 @@ class PolicyClient:
         max_retries: int = 2,
         backoff_base_s: float = 1.0,
         backoff_max_s: float = 30.0,
-        chunk_size: int = 16,
+        chunk_size: int = 64,
         max_concurrent_requests: int = 16,
         circuit_failure_threshold: int = 3,
         circuit_cooldown_s: float = 60.0,
@@ -216,7 +216,9 @@ class PolicyClient:
     ) -> list[list[Completion]]:
         """Sample ``n`` completions for each prompt; ``result[i]`` holds prompt ``i``'s completions.
 
-        The ``len(prompts) * n`` texts are sent in chunks of ``chunk_size``, concurrently. If any chunk fails
+        The ``len(prompts) * n`` texts are sent in chunks of ``chunk_size``, concurrently. The default (64)
+        keeps a best-first round (32 candidates of one or two states) in one request, which the server
+        batches as one admission and prefills each state's prompt once for all its samples. If any chunk fails
         the whole call fails (and the other chunks are cancelled): a partial answer would bias search.
         """
         texts = self._validated_texts(prompts, n)

@@ -20,7 +20,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", help="transformers model folder; default: the embedded SmolLM2-135M")
     parser.add_argument("--adapter", help="peft LoRA adapter folder to apply on top of --model")
     parser.add_argument("--quantize", choices=["nf4"], help="4-bit nf4 via bitsandbytes (CUDA only)")
-    parser.add_argument("--dtype", choices=["bf16", "fp16", "fp32"], default="bf16")
+    parser.add_argument(
+        "--dtype",
+        choices=["bf16", "fp16", "fp32"],
+        help="default: bf16 where the device computes it natively (avx512_bf16/amx_bf16 CPUs, Ampere+ GPUs), "
+        "else fp32 (docs/precision.md)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=["auto", "fused", "transformers"],
+        default="auto",
+        help="auto: the fused Llama engine on CPU for plain Llama models, transformers otherwise "
+        "(docs/serving-engine.md)",
+    )
     parser.add_argument("--device", help="torch device; default cuda when available, else cpu")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=30000, help="0 picks a free port (printed on startup)")
@@ -97,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             adapter=args.adapter,
             quantize=args.quantize,
             context_length=args.context_length,
+            engine=args.engine,
         )
     except (ModelLoadError, EmbeddedModelError) as error:
         print(f"prover.serving: error: {error}", file=sys.stderr, flush=True)

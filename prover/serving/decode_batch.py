@@ -1,14 +1,16 @@
 """A running decode batch that rows can join between steps (continuous batching) and leave when they finish.
 
-Rows joining together are prefilled as one left-padded batch; their KV cache is then merged into the
-running one by left-padding the shorter of the two along the sequence axis (padded slots are masked out,
-and every row keeps its own position ids, so a row decodes as it would alone). Finished rows are dropped
-from the cache at once, and mask columns no row attends to any more are trimmed.
+Rows joining together are prefilled as one left-padded batch; rows with the same prompt (the k samples
+search asks of one state) are prefilled once and their KV cache copied, since the prompt is most of the
+work of a short completion. Their cache is then merged into the running one by left-padding the shorter of
+the two along the sequence axis (padded slots are masked out, and every row keeps its own position ids, so a
+row decodes as it would alone). Finished rows are dropped from the cache at once, and mask columns no row
+attends to any more are trimmed. The forwards go through the loaded model's runner (`FusedLlama` or
+`TransformersRunner`), which owns the cache layout.
 """
 
 from __future__ import annotations
 
-import inspect
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -35,11 +37,6 @@ class _RowState:
     logprobs: list[float] = field(default_factory=list)
     finish: dict | None = None
     stop_cut: int | None = None
-
-
-def _cache_argument_name(model) -> str:
-    """transformers 5.24 renamed forward's `past_key_values` to `cache` (the old name goes in 5.40)."""
-    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 def _left_pad(tensor: torch.Tensor, width: int, dim: int) -> torch.Tensor:
@@ -69,7 +66,11 @@ class DecodeBatch:
         self.generator = generator
         self.forward_hook = forward_hook
         self.eos_ids = eos_token_ids(loaded)
-        self._cache_argument = _cache_argument_name(loaded.causal_lm())
+        self.runner = loaded.runner
+        if self.runner is None:
+            from prover.serving.transformers_runner import TransformersRunner
+
+            self.runner = TransformersRunner(loaded.model)
         self.pad_id = pad_token_id(loaded.tokenizer)
         self._states: list[_RowState] = []  # in cache order
         self._cache = None
@@ -95,25 +96,28 @@ class DecodeBatch:
 
     def can_join_running(self) -> bool:
         """Whether rows may join while others decode (plain per-layer KV tensors can be merged)."""
-        from transformers.cache_utils import DynamicLayer
-
-        return self._cache is None or all(type(layer) is DynamicLayer for layer in self._cache.layers)
+        return self._cache is None or self._cache.can_merge()
 
     def admit(self, rows: list[tuple[Hashable, Row]]) -> list[tuple[Hashable, Completion]]:
         """Prefill `rows` (key, row), sample their first tokens and add the unfinished ones to the batch."""
-        from transformers import DynamicCache
-
         device = self.loaded.device
-        width = max(len(row.prompt_ids) for _, row in rows)
-        input_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for i, (_, row) in enumerate(rows):
-            input_ids[i, width - len(row.prompt_ids) :] = torch.tensor(row.prompt_ids, dtype=torch.long)
-            mask[i, width - len(row.prompt_ids) :] = 1
+        unique: dict[tuple[int, ...], int] = {}
+        source = [unique.setdefault(tuple(row.prompt_ids), len(unique)) for _, row in rows]
+        prompts = list(unique)
+        width = max(len(ids) for ids in prompts)
+        input_ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(prompts), width), dtype=torch.long)
+        for i, ids in enumerate(prompts):
+            input_ids[i, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
+            mask[i, width - len(ids) :] = 1
         input_ids, mask = input_ids.to(device), mask.to(device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        cache = DynamicCache(config=self.loaded.causal_lm().config)
+        cache = self.runner.new_cache()
         logits = self._forward(input_ids, mask, positions, cache)
+        if len(prompts) < len(rows):  # rows that share a prompt get copies of its cache and logits
+            index = torch.tensor(source, device=device)
+            cache.select_rows(index)
+            logits, mask, positions = logits[index], mask[index], positions[index]
         states = [
             _RowState(key, row, special_stop_ids(self.loaded.tokenizer, row.params.stop) if row.params.stop else {})
             for key, row in rows
@@ -140,15 +144,7 @@ class DecodeBatch:
         if self.forward_hook is not None:
             self.forward_hook(input_ids.shape[0])
         with self.lock, torch.inference_mode():
-            output = self.loaded.model(
-                input_ids=input_ids,
-                attention_mask=mask,
-                position_ids=positions,
-                use_cache=True,
-                logits_to_keep=1,
-                **{self._cache_argument: cache},
-            )
-        return output.logits[:, -1, :].float()
+            return self.runner.forward(input_ids, mask, positions, cache)
 
     def _sample_and_record(self, states: list[_RowState], logits: torch.Tensor) -> torch.Tensor:
         params = [s.row.params for s in states]
@@ -178,11 +174,7 @@ class DecodeBatch:
             )  # fmt: skip
             return
         width = max(self._mask.shape[1], mask.shape[1])
-        for old_layer, new_layer in zip(self._cache.layers, cache.layers, strict=True):
-            old_layer.keys = torch.cat([_left_pad(old_layer.keys, width - 1, 2), _left_pad(new_layer.keys, width - 1, 2)])
-            old_layer.values = torch.cat(
-                [_left_pad(old_layer.values, width - 1, 2), _left_pad(new_layer.values, width - 1, 2)]
-            )
+        self._cache.stack_rows(cache)  # both caches end up width - 1 columns wide (the pending token is not in them)
         self._mask = torch.cat([_left_pad(self._mask, width, 1), _left_pad(mask, width, 1)])
         self._positions = torch.cat([self._positions, positions])
         self._pending = torch.cat([self._pending, pending])
@@ -197,15 +189,14 @@ class DecodeBatch:
             self._states, self._cache, self._mask, self._positions, self._pending = [], None, None, None, None
         else:
             index = torch.tensor(keep, device=self.loaded.device)
-            self._cache.batch_select_indices(index)
+            self._cache.select_rows(index)
             self._mask, self._positions, self._pending = self._mask[index], self._positions[index], self._pending[index]
             self._states = [self._states[i] for i in keep]
             # Columns no remaining row attends to (a long row left) are dropped from the mask and the cache.
             unused = int((self._mask.sum(dim=0) == 0).long().cumprod(dim=0).sum())
             if unused:
                 self._mask = self._mask[:, unused:]
-                for layer in self._cache.layers:
-                    layer.keys, layer.values = layer.keys[:, :, unused:], layer.values[:, :, unused:]
+                self._cache.drop_leading(unused)
         return [(s.key, self._completion(s)) for _, s in finished]
 
     def _completion(self, state: _RowState) -> Completion:

@@ -1,4 +1,5 @@
-"""Load the one backbone the server shares between /generate and /encode: dtype, device, nf4, LoRA adapter."""
+"""Load the one backbone the server shares between /generate and /encode: dtype, device, nf4, LoRA adapter,
+and the engine that runs it (`fused_llama.FusedLlama` for plain Llama models, else `TransformersRunner`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
+ENGINES = ("auto", "fused", "transformers")
 
 
 class ModelLoadError(RuntimeError):
@@ -26,6 +28,9 @@ class LoadedModel:
     quantization: str | None = None
     context_length: int = 2048
     info: dict = field(default_factory=dict)
+    dtype_reason: str = ""
+    engine: str = "transformers"
+    runner: Any = None  # FusedLlama or TransformersRunner: what every forward of the server goes through
 
     @property
     def hidden_size(self) -> int:
@@ -64,21 +69,32 @@ def check_nf4_available(device: str) -> None:
 def load_model(
     model_path: str | Path,
     *,
-    dtype: str = "bf16",
+    dtype: str | None = None,
     device: str | None = None,
     adapter: str | Path | None = None,
     quantize: str | None = None,
     context_length: int | None = None,
+    engine: str = "auto",
 ) -> LoadedModel:
-    """Load tokenizer + causal LM ready for inference (eval mode, no grad), optionally with nf4 and a LoRA adapter."""
+    """Load tokenizer + causal LM ready for inference (eval mode, no grad), optionally with nf4 and a LoRA adapter.
+
+    `dtype` None picks what the device computes natively (`precision.choose_dtype`). `engine` "auto" runs
+    plain Llama models on CPU through `FusedLlama` and everything else (nf4, CUDA, other architectures)
+    through transformers; "fused" insists (an error if the model is not a plain Llama), "transformers" opts out.
+    """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    if dtype not in DTYPES:
+    from prover.serving.precision import choose_dtype
+
+    if dtype is not None and dtype not in DTYPES:
         raise ModelLoadError(f"unknown dtype {dtype!r}; choose one of {sorted(DTYPES)}")
     if quantize not in (None, "nf4"):
         raise ModelLoadError(f"unknown quantization {quantize!r}; the only one supported is 'nf4'")
+    if engine not in ENGINES:
+        raise ModelLoadError(f"unknown engine {engine!r}; choose one of {list(ENGINES)}")
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    dtype, dtype_reason = choose_dtype(dtype, device)
     model_path = Path(model_path)
     if not (model_path / "config.json").exists():
         raise ModelLoadError(f"{model_path} is not a transformers model folder (no config.json)")
@@ -118,6 +134,7 @@ def load_model(
     # 2.13, transformers 5.24: 107 vs 197 tok/s at batch 32 on the SmolLM2-135M shape; cause not pinned down).
     model.eval()
 
+    runner, engine_used = _engine(model, engine, device)
     config = (model.get_base_model() if hasattr(model, "get_base_model") else model).config
     model_limit = int(getattr(config, "max_position_embeddings", 2048) or 2048)
     return LoadedModel(
@@ -130,7 +147,31 @@ def load_model(
         adapter_merged=merged,
         quantization=quantize,
         context_length=min(model_limit, context_length) if context_length else model_limit,
+        dtype_reason=dtype_reason,
+        engine=engine_used,
+        runner=runner,
     )
+
+
+def _engine(model, engine: str, device: str):
+    """The runner for `model`: fused where it applies and is wanted, else transformers (see load_model)."""
+    from prover.serving.fused_llama import FusedLlama
+    from prover.serving.transformers_runner import TransformersRunner
+
+    fits = FusedLlama.supports(model)
+    if engine == "fused" and not fits:
+        raise ModelLoadError(
+            "--engine fused runs plain Llama models without quantization or unmerged adapters; "
+            f"this one is {getattr(model.config, 'model_type', type(model).__name__)!r}"
+            + (" with an unmerged adapter" if hasattr(model, "peft_config") else "")
+            + (" quantized" if getattr(model, "hf_quantizer", None) is not None else "")
+            + "; use --engine transformers"
+        )
+    # On CUDA transformers' kernels are what the GPU path was measured with (bf16 / nf4); the fused engine's
+    # gain is in CPU dispatch overhead, so auto keeps CUDA on transformers.
+    if engine == "fused" or (engine == "auto" and fits and not device.startswith("cuda")):
+        return FusedLlama(model), "fused"
+    return TransformersRunner(model), "transformers"
 
 
 def pad_token_id(tokenizer) -> int:

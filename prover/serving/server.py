@@ -103,6 +103,9 @@ class InferenceServer:
         self.oom_above = _fault_oom_limit(FAULT_ENCODE_OOM_ABOVE_ENV)
         self.generate_oom_above = _fault_oom_limit(FAULT_GENERATE_OOM_ABOVE_ENV)
         self.encode_max_length = min(options.encode_max_length, loaded.context_length)
+        from prover.serving.precision import cpu_description
+
+        self.cpu_info = {"capability": torch.backends.cpu.get_cpu_capability(), "flags": cpu_description()}
         self.worker = ModelWorker(
             lambda: DecodeBatch(
                 loaded,
@@ -250,7 +253,10 @@ class InferenceServer:
                 "hidden_size": loaded.hidden_size,
                 "vocab_size": len(loaded.tokenizer),
                 "dtype": loaded.dtype,
+                "dtype_reason": loaded.dtype_reason,
+                "engine": loaded.engine,
                 "device": loaded.device,
+                "cpu": self.cpu_info,
                 "adapter": loaded.adapter,
                 "adapter_merged": loaded.adapter_merged,
                 "quantization": loaded.quantization,

@@ -78,3 +78,37 @@ async def test_policy_over_the_local_server(local_server: str) -> None:
     assert [c.logprob for c in proposals.candidates] == sorted(
         (c.logprob for c in proposals.candidates), reverse=True
     )
+
+
+async def test_a_search_round_of_candidates_is_one_request_and_one_prefill_per_state(tiny_model: Path) -> None:
+    """best_first asks for k candidates of each of batch_expansion_size states in one call; the client must
+    send them as one request, and the server must prefill each state's prompt once for its k samples."""
+    from prover.serving.model_loading import load_model
+    from prover.serving.server import InferenceServer, ServerOptions
+
+    prefill_rows: list[int] = []
+    server = InferenceServer(load_model(tiny_model, dtype="fp32", device="cpu"), ServerOptions(seed=7))
+    forward = server.loaded.runner.forward
+
+    def counting_forward(input_ids, mask, positions, cache):
+        if input_ids.shape[1] > 1:
+            prefill_rows.append(input_ids.shape[0])
+        return forward(input_ids, mask, positions, cache)
+
+    server.loaded.runner.forward = counting_forward
+    runner = web.AppRunner(server.build_app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with PolicyClient(f"http://127.0.0.1:{port}", timeout_min_s=0.0) as client:
+            proposals = await Policy(client).propose_tactics(["x : ℝ\n⊢ x ^ 2 ≥ 0", "n : ℕ\n⊢ n + 0 = n"], n=32,
+                                                            max_new_tokens=4)
+            assert client.usage.requests == 1
+    finally:
+        await runner.cleanup()
+    assert [len(p.completions) for p in proposals] == [32, 32]
+    stats = server.counters.snapshot()
+    assert stats["generate_requests"] == 1 and stats["generate_batches"] == 1 and stats["generate_rows"] == 64
+    assert prefill_rows == [2]  # 64 rows, two distinct prompts

@@ -57,6 +57,9 @@ def test_metrics_callback_and_each_text_embedded_once(tmp_path, toy_file):
     assert next(v for n, v, _ in seen if n == "probe/centroid_l2") > 0
     assert [step for name, _, step in seen if name == "ebm/temperature"] == [50, 100]
     assert [step for name, _, step in seen if name == "train/loss"] == list(range(10, 101, 10))
+    for name in ("train/samples_per_s", "memory/peak_rss_mb"):  # speed and memory, charted with the rest
+        assert [step for n, _, step in seen if n == name] == list(range(10, 101, 10))
+        assert all(v > 0 for n, v, _ in seen if n == name)
     assert [step for name, _, step in seen if name == "val/loss"] == [30, 60, 90, 100]
     assert all(math.isfinite(v) for _, v, _ in seen)
     assert 0.1 < result.final_metrics["ebm/temperature"] < 10

@@ -56,12 +56,14 @@ def test_metrics_callback_streams_every_curve_with_steps(trained):
     for name, value, step in metrics:
         assert isinstance(value, float) and isinstance(step, int)
         by_name.setdefault(name, []).append((step, value))
-    assert set(by_name) == {"train_loss", "val_loss", "lr", "tokens_per_s"}
+    assert set(by_name) == {"train_loss", "val_loss", "lr", "tokens_per_s", "peak_rss_mb"}
     assert [s for s, _ in by_name["train_loss"]] == [5, 10, 15, 20, 25, 30]
     assert [s for s, _ in by_name["val_loss"]] == [10, 20, 30]
     lrs = [v for _, v in by_name["lr"]]
     assert lrs == sorted(lrs, reverse=True) and lrs[0] <= 3e-3  # past warmup: linear decay
     assert all(v > 0 for _, v in by_name["tokens_per_s"])
+    peaks = [v for _, v in by_name["peak_rss_mb"]]
+    assert peaks == sorted(peaks) and 50 < peaks[0] < 64 * 1024  # a peak never goes down; MB, not KB or bytes
 
 
 def test_lr_schedule_warms_up_then_decays_linearly():

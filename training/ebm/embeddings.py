@@ -119,12 +119,14 @@ class HttpEmbedder:
 class InProcessEmbedder:
     """Masked mean pool of a transformers causal LM's last hidden state, in this process."""
 
-    def __init__(self, model_path: str | Path, *, device: str = "cpu", dtype: str = "fp32", max_length: int = 512,
+    def __init__(self, model_path: str | Path, *, device: str = "cpu", dtype: str | None = None, max_length: int = 512,
                  max_batch_size: int = 16, backbone_id: str | None = None, adapter: str | Path | None = None) -> None:
+        """`dtype` None: bf16 where the device computes it natively, else fp32 (as the encode server picks)."""
         from prover.serving.model_loading import load_model
 
         # With a LoRA adapter the embeddings are that policy's: what an EBM trained on them will be served.
         self.loaded = load_model(model_path, dtype=dtype, device=device, adapter=adapter or None)
+        self.dtype, self.dtype_reason = self.loaded.dtype, self.loaded.dtype_reason
         self.embedding_dim = self.loaded.hidden_size
         self.backbone_id = backbone_id or str(model_path)
         self.max_length = max_length

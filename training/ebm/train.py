@@ -9,7 +9,8 @@ Cancellation is cooperative: `should_cancel()` is asked between steps.
 
 Metric names given to `on_metric(name, value, step)`:
   embed/texts, probe/centroid_l2, probe/linear_probe_acc, probe/size (step 0, embeddings only)
-  train/loss, train/rank_accuracy, train/energy_gap, train/lr            every log_every steps
+  train/loss, train/rank_accuracy, train/energy_gap, train/lr,
+  train/samples_per_s, memory/peak_rss_mb                              every log_every steps
   ebm/temperature, ebm/temperature_healthy (1 in [0.5, 3.0], else 0)   every temperature_check_every steps
   val/loss, val/rank_accuracy, val/energy_gap, val/sibling_rank1, val/sibling_groups,
   val/sibling_rank1_d4plus (when the validation has decision points at depth 4+)   every eval_every + end
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import torch
 
+from prover.serving.device_memory import peak_memory_mb
 from prover.value.checkpoint import save_energy_head
 from prover.value.energy_head import EnergyHeadConfig, GoalConditionedEnergyHead
 from prover.value.losses import info_nce_loss
@@ -290,6 +292,7 @@ def train_energy_head(
 
     pinned_since: int | None = None
     step = 0
+    window_start, window_step = time.perf_counter(), 0
     while step < config.steps:
         if cancelled():
             _write_meta(output_dir, meta("cancelled", step))
@@ -310,6 +313,10 @@ def train_energy_head(
             with torch.no_grad():
                 values = {"train/loss": float(loss), "train/rank_accuracy": rank_accuracy(pos, neg),
                           "train/energy_gap": energy_gap(pos, neg), "train/lr": scheduler.get_last_lr()[0]}
+            elapsed = max(time.perf_counter() - window_start, 1e-9)
+            values["train/samples_per_s"] = (step - window_step) * config.batch_size / elapsed
+            values.update({f"memory/{k}": v for k, v in peak_memory_mb(str(device)).items()})
+            window_start, window_step = time.perf_counter(), step
             for name, value in values.items():
                 final[name] = value
                 emit(name, value, step)

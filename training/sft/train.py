@@ -1,6 +1,14 @@
 """The LoRA SFT loop: peft adapter over a transformers causal LM, AdamW, linear warmup then linear decay,
 gradient accumulation, periodic validation loss, a metrics callback and a cooperative cancel flag.
 
+Memory and speed (docs/sft-memory.md): the vocabulary projection and the loss are computed only at the
+positions that have a label (the tactic; the prompt is most of each example and needs no logits), attention
+is transformers' SDPA, batches are drawn from length buckets (examples of similar length train together, so
+padding costs little), and each optimizer batch runs as forwards of at most ``max_tokens_per_forward`` padded
+tokens (the gradient is the same: the loss is a sum over tokens divided by the batch's token count), which
+bounds activation memory whatever the batch size. The loop reports ``peak_rss_mb`` (and ``cuda_peak_mb``)
+with its other metrics. The dtype follows the device (``prover.serving.precision``) unless set.
+
 The checkpoint is the adapter folder (``save_pretrained``: what ``python -m prover.serving --adapter DIR``
 loads) plus ``training_meta.json`` (base model, prompt format, data files with hashes, split, steps, losses,
 versions). Defaults follow BurnQED's SFT (r 32, alpha 64, dropout 0.05, attention + MLP projections;
@@ -20,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from prover.policy.prompts import DEFAULT_PROMPT_FORMAT, PROMPT_FORMATS, get_prompt_format
+from prover.serving.device_memory import peak_memory_mb
 from theorem_data.splits import split_by_name
 from training.sft.dataset import IGNORE_INDEX, TokenizedExample, collate, load_examples, tokenize_examples
 
@@ -61,8 +70,13 @@ class SFTConfig:
     log_every: int = 10
     seed: int = 42
     device: str | None = None  # default: cuda when available, else cpu
-    dtype: str | None = None  # "bf16" | "fp32"; default bf16 on CUDA, fp32 on CPU
+    dtype: str | None = None  # "bf16" | "fp32"; default: bf16 where the device computes it natively, else fp32
     gradient_checkpointing: bool = False
+    # Padded tokens per forward/backward; bounds activation memory: with LoRA on the seven projections a
+    # token holds ~2 MB of saved activations across SmolLM2's 30 layers in bf16, twice that in fp32
+    # (docs/sft-memory.md). None: 1024 in bf16, 512 in fp32.
+    max_tokens_per_forward: int | None = None
+    bucket_batches: int = 50  # length buckets: examples are sorted by length within windows of this many batches
     dedupe: bool = True
     init_adapter: str | None = None  # continue training this LoRA adapter (its r/alpha/targets win)
 
@@ -88,10 +102,13 @@ class SFTConfig:
              f"choose one of {sorted(n for n, f in PROMPT_FORMATS.items() if f.needs == 'state')}")
         self.prompt_format = fmt.name
         for name in ("max_steps", "batch_size", "grad_accum", "lora_r", "lora_alpha", "max_length",
-                     "eval_max_examples", "log_every"):
+                     "eval_max_examples", "log_every", "bucket_batches"):
             value = getattr(self, name)
             need(isinstance(value, int) and not isinstance(value, bool) and value >= 1,
                  f"{name} must be an integer >= 1, got {value!r}")
+        need(self.max_tokens_per_forward is None or (isinstance(self.max_tokens_per_forward, int)
+             and not isinstance(self.max_tokens_per_forward, bool) and self.max_tokens_per_forward >= 1),
+             f"max_tokens_per_forward must be an integer >= 1 or None, got {self.max_tokens_per_forward!r}")
         need(self.max_length >= 8, f"max_length must be at least 8, got {self.max_length}")
         need(isinstance(self.eval_every, int) and self.eval_every >= 0, f"eval_every must be >= 0, got {self.eval_every!r}")
         need(self.learning_rate > 0 and math.isfinite(self.learning_rate), f"learning_rate must be > 0, got {self.learning_rate}")
@@ -151,28 +168,84 @@ def _versions() -> dict[str, str]:
     return package_versions()
 
 
-def _resolve_device(config: SFTConfig) -> tuple[str, str]:
+def _resolve_device(config: SFTConfig) -> tuple[str, str, str]:
+    """(device, dtype, why that dtype)."""
     import torch
+
+    from prover.serving.precision import choose_dtype
 
     device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise SFTConfigError(f"device {device!r} asked for but CUDA is not available on this machine")
-    dtype = config.dtype or ("bf16" if device.startswith("cuda") else "fp32")
-    return device, dtype
+    dtype, reason = choose_dtype(config.dtype, device)
+    return device, dtype, reason
+
+
+def _projects_logits_plainly(causal_lm) -> bool:
+    """Whether logits are just the output embedding applied to the decoder's last hidden state (Llama, Qwen,
+    DeepSeek, GPT-2 ...); models that scale or soft-cap them get the full forward instead."""
+    config = causal_lm.config
+    return (
+        getattr(config, "final_logit_softcapping", None) is None
+        and getattr(config, "logit_scale", None) is None
+        and hasattr(causal_lm, "get_decoder")
+        and causal_lm.get_output_embeddings() is not None
+    )
 
 
 def _token_loss_sum(model, input_ids, mask, labels):
-    """Summed next-token cross-entropy over labelled positions, in float32; and the number of such positions."""
+    """Summed next-token cross-entropy over labelled positions, in float32; and the number of such positions.
+
+    Only the labelled positions go through the vocabulary projection: for SmolLM2 (vocabulary 49,152) a
+    1024-token prompt's logits alone are 200 MB in float32, and their log-softmax and gradient as much again.
+    """
     import torch.nn.functional as F
 
-    logits = model(input_ids=input_ids, attention_mask=mask).logits
-    shift_logits = logits[:, :-1, :].float()
     shift_labels = labels[:, 1:]
-    loss = F.cross_entropy(
-        shift_logits.reshape(-1, shift_logits.size(-1)), shift_labels.reshape(-1),
-        ignore_index=IGNORE_INDEX, reduction="sum",
-    )
-    return loss, int((shift_labels != IGNORE_INDEX).sum())
+    labelled = shift_labels != IGNORE_INDEX
+    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if _projects_logits_plainly(causal_lm):
+        # Batches are right-padded, so under the causal mask no real token ever sees a pad: the padding mask
+        # changes nothing that is scored. Leaving it out lets SDPA run its causal kernel, which never holds
+        # the [rows, heads, length, length] attention matrix (with a mask it fell back to one that does:
+        # 7.8 GB at batch 8, length 1024).
+        hidden = causal_lm.get_decoder()(input_ids=input_ids).last_hidden_state
+        logits = causal_lm.get_output_embeddings()(hidden[:, :-1][labelled]).float()
+        loss = F.cross_entropy(logits, shift_labels[labelled], reduction="sum")
+    else:
+        logits = model(input_ids=input_ids, attention_mask=mask).logits[:, :-1, :].float()
+        loss = F.cross_entropy(
+            logits.reshape(-1, logits.size(-1)), shift_labels.reshape(-1), ignore_index=IGNORE_INDEX, reduction="sum"
+        )
+    return loss, int(labelled.sum())
+
+
+def token_budget_chunks(batch: Sequence[TokenizedExample], max_tokens: int) -> list[list[TokenizedExample]]:
+    """Split a batch, longest first, into runs whose padded size (rows x longest) stays within `max_tokens`.
+
+    A single example longer than the budget forms a run of its own.
+    """
+    ordered = sorted(batch, key=lambda item: len(item.input_ids), reverse=True)
+    chunks: list[list[TokenizedExample]] = []
+    for item in ordered:
+        if chunks and len(chunks[-1][0].input_ids) * (len(chunks[-1]) + 1) <= max_tokens:
+            chunks[-1].append(item)
+        else:
+            chunks.append([item])
+    return chunks
+
+
+def length_bucketed_order(lengths: Sequence[int], batch_size: int, window_batches: int, rng: random.Random) -> list[list[int]]:
+    """One epoch of batches (lists of indices): shuffled, sorted by length within windows of
+    `window_batches` batches, cut into batches, and the batches shuffled again. Every index appears once."""
+    order = rng.sample(range(len(lengths)), len(lengths))
+    window = batch_size * window_batches
+    batches: list[list[int]] = []
+    for start in range(0, len(order), window):
+        part = sorted(order[start : start + window], key=lambda i: lengths[i])
+        batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
+    rng.shuffle(batches)
+    return batches
 
 
 def evaluate(model, items: Sequence[TokenizedExample], *, batch_size: int, pad_id: int, device: str) -> float | None:
@@ -185,9 +258,10 @@ def evaluate(model, items: Sequence[TokenizedExample], *, batch_size: int, pad_i
     model.eval()
     total = 0.0
     count = 0
+    ordered = sorted(items, key=lambda item: len(item.input_ids))  # little padding; the mean does not care
     with torch.no_grad():
-        for start in range(0, len(items), batch_size):
-            ids, mask, labels = (t.to(device) for t in collate(items[start : start + batch_size], pad_id))
+        for start in range(0, len(ordered), batch_size):
+            ids, mask, labels = (t.to(device) for t in collate(ordered[start : start + batch_size], pad_id))
             loss, n = _token_loss_sum(model, ids, mask, labels)
             total += float(loss)
             count += n
@@ -211,8 +285,8 @@ def train_sft(
 ) -> SFTResult:
     """Run LoRA SFT as ``config`` says and save the adapter + training_meta.json in ``config.output_dir``.
 
-    ``on_metric(name, value, step)`` receives ``train_loss``, ``lr``, ``tokens_per_s`` every ``log_every``
-    optimizer steps and ``val_loss`` every ``eval_every`` steps and at the end. ``cancel`` is a
+    ``on_metric(name, value, step)`` receives ``train_loss``, ``lr``, ``tokens_per_s``, ``peak_rss_mb`` (and
+    ``cuda_peak_mb`` on a GPU) every ``log_every`` optimizer steps and ``val_loss`` every ``eval_every`` steps and at the end. ``cancel`` is a
     ``threading.Event``-like object or a zero-argument callable, checked before every optimizer step; a
     cancelled run still saves what it learnt, and its result and meta say ``cancelled``.
     """
@@ -225,7 +299,7 @@ def train_sft(
     config.validate()
     emit = on_metric or (lambda name, value, step: None)
     say = log or (lambda message: None)
-    device, dtype = _resolve_device(config)
+    device, dtype, dtype_reason = _resolve_device(config)
     random.seed(config.seed)
     torch.manual_seed(config.seed)
 
@@ -244,11 +318,13 @@ def train_sft(
     if len(val_items) > config.eval_max_examples:
         val_items = random.Random(config.seed).sample(val_items, config.eval_max_examples)
     pad_id = pad_token_id(tokenizer)
+    say(f"dtype {dtype}: {dtype_reason}")
     say(f"{len(train_items)} train / {len(val_items)} validation examples "
         f"({len(loaded.rejected_theorems)} theorems rejected by the sorry filter)")
 
     torch_dtype = torch.bfloat16 if dtype == "bf16" else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(config.model_path, dtype=torch_dtype)
+    # SDPA: attention without materialising the [heads, length, length] probabilities for backward.
+    model = AutoModelForCausalLM.from_pretrained(config.model_path, dtype=torch_dtype, attn_implementation="sdpa")
     model.config.use_cache = False
     present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
     missing = [m for m in config.target_modules if m not in present]
@@ -280,16 +356,15 @@ def train_sft(
     warmup = config.resolved_warmup_steps()
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, warmup, config.max_steps))
 
+    token_budget = config.max_tokens_per_forward or (512 if dtype == "fp32" else 1024)
     order_rng = random.Random(config.seed)
-    order: list[int] = []
+    lengths = [len(item.input_ids) for item in train_items]
+    batches: list[list[int]] = []
 
     def next_batch() -> list[TokenizedExample]:
-        batch = []
-        while len(batch) < config.batch_size:
-            if not order:
-                order.extend(order_rng.sample(range(len(train_items)), len(train_items)))
-            batch.append(train_items[order.pop()])
-        return batch
+        if not batches:
+            batches.extend(length_bucketed_order(lengths, config.batch_size, config.bucket_batches, order_rng))
+        return [train_items[i] for i in batches.pop()]
 
     history: dict[str, list[tuple[int, float]]] = {"train_loss": [], "val_loss": []}
     step = 0
@@ -309,11 +384,12 @@ def train_sft(
             optimizer.zero_grad(set_to_none=True)
             step_loss = 0.0
             for batch in micro:
-                ids, mask, labels = (t.to(device) for t in collate(batch, pad_id))
-                loss_sum, _ = _token_loss_sum(model, ids, mask, labels)
-                (loss_sum / max(label_total, 1)).backward()
-                step_loss += float(loss_sum.detach())
-                window_seen += int(mask.sum())
+                for chunk in token_budget_chunks(batch, token_budget):
+                    ids, mask, labels = (t.to(device) for t in collate(chunk, pad_id))
+                    loss_sum, _ = _token_loss_sum(model, ids, mask, labels)
+                    (loss_sum / max(label_total, 1)).backward()
+                    step_loss += float(loss_sum.detach())
+                    window_seen += int(mask.sum())
             torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
             lr = optimizer.param_groups[0]["lr"]
             optimizer.step()
@@ -331,7 +407,11 @@ def train_sft(
                 emit("train_loss", last_train, step)
                 emit("lr", lr, step)
                 emit("tokens_per_s", window_seen / elapsed, step)
-                say(f"step {step}/{config.max_steps} loss {last_train:.4f} lr {lr:.3g} {window_seen / elapsed:.0f} tok/s")
+                memory = peak_memory_mb(device)
+                for name, value in memory.items():
+                    emit(name, value, step)
+                say(f"step {step}/{config.max_steps} loss {last_train:.4f} lr {lr:.3g} {window_seen / elapsed:.0f} tok/s "
+                    f"peak RSS {memory['peak_rss_mb']:.0f} MB")
                 window_loss = 0.0
                 window_tokens = window_seen = 0
                 window_start = time.perf_counter()
@@ -379,6 +459,9 @@ def train_sft(
         "trainable_parameters": int(sum(p.numel() for p in trainable)),
         "device": device,
         "dtype": dtype,
+        "dtype_reason": dtype_reason,
+        "tokens_per_forward": token_budget,
+        "peak_memory_mb": peak_memory_mb(device),
         "config": {k: v for k, v in asdict(config).items()},
         "versions": _versions(),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
