@@ -19,6 +19,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--model", help="transformers model folder; default: the embedded SmolLM2-135M")
     parser.add_argument("--adapter", help="peft LoRA adapter folder to apply on top of --model")
+    parser.add_argument("--max-loras", type=int, default=2,
+                        help="adapters that requests name (lora_path) kept loaded at once, each a merged copy of the "
+                             "model; 0 refuses lora_path")
+    parser.add_argument("--lora-root", action="append", default=[],
+                        help="only adapter folders under this folder may be loaded by request (repeatable; "
+                             "default: any peft adapter folder)")
     parser.add_argument("--quantize", choices=["nf4"], help="4-bit nf4 via bitsandbytes (CUDA only)")
     parser.add_argument(
         "--dtype",
@@ -124,7 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         api_key=args.api_key,
     )
-    server = InferenceServer(loaded, options)
+    def load_adapter(folder: str):
+        return load_model(model_path, dtype=args.dtype, device=args.device, adapter=folder, quantize=args.quantize,
+                          context_length=args.context_length, engine=args.engine)
+
+    server = InferenceServer(loaded, options, load_adapter=load_adapter if args.max_loras > 0 else None,
+                             max_loras=max(args.max_loras, 1), lora_roots=args.lora_root)
     stopped = threading.Event()
     # The model loop takes the main thread (bf16 CPU kernels measured ~30% slower on other threads);
     # HTTP runs beside it.
@@ -137,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stopped.set()
         http.join(timeout=10)
+        server.stop()
     return 0
 
 

@@ -36,6 +36,7 @@ class GenerateBody:
     params: list[SamplingParams]  # one per text
     return_logprob: bool
     return_text_in_logprobs: bool
+    lora_path: str | None = None  # the LoRA adapter to apply (a loaded adapter's name, or its folder)
 
 
 @dataclass
@@ -43,6 +44,22 @@ class EncodeBody:
     texts: list[str]
     is_batch: bool
     hidden_size: int | None
+    lora_path: str | None = None
+
+
+def _lora_path(body: dict, n_texts: int) -> str | None:
+    """SGLang's `lora_path`: one name or folder, or one per text; this server applies one adapter per request."""
+    value = body.get("lora_path")
+    if value is None:
+        return None
+    values = value if isinstance(value, list) else [value]
+    if not values or not all(isinstance(v, str) and v for v in values):
+        raise BadRequest("lora_path", "must be a non-empty string or a list of them, one per text")
+    if isinstance(value, list) and len(values) != n_texts:
+        raise BadRequest("lora_path", f"a list must have one entry per text ({n_texts}), got {len(values)}")
+    if len(set(values)) > 1:
+        raise BadRequest("lora_path", "this server applies one adapter per request; send one request per adapter")
+    return values[0]
 
 
 def _require_object(body: Any) -> dict:
@@ -139,7 +156,7 @@ def parse_sampling_params(raw: Any, field: str = "sampling_params") -> SamplingP
 
 def parse_generate_body(body: Any) -> GenerateBody:
     body = _require_object(body)
-    known = {"text", "input_ids", "sampling_params", "return_logprob", "return_text_in_logprobs", "rid"}
+    known = {"text", "input_ids", "sampling_params", "return_logprob", "return_text_in_logprobs", "rid", "lora_path"}
     for key in body:
         if key in _TOP_LEVEL_DEFAULTS:
             if body[key] not in (None, _TOP_LEVEL_DEFAULTS[key]):
@@ -162,16 +179,17 @@ def parse_generate_body(body: Any) -> GenerateBody:
         params=params,
         return_logprob=_bool(return_logprob, "return_logprob") if return_logprob is not None else False,
         return_text_in_logprobs=_bool(return_text, "return_text_in_logprobs") if return_text is not None else False,
+        lora_path=_lora_path(body, len(texts)),
     )
 
 
 def parse_encode_body(body: Any) -> EncodeBody:
     body = _require_object(body)
     for key in body:
-        if key not in ("text", "hidden_size"):
-            raise BadRequest(key, "is not a field of /encode (expected 'text' and optional 'hidden_size')")
+        if key not in ("text", "hidden_size", "lora_path"):
+            raise BadRequest(key, "is not a field of /encode (expected 'text' and optional 'hidden_size', 'lora_path')")
     texts, is_batch = _texts(body)
     hidden_size = body.get("hidden_size")
     if hidden_size is not None:
         hidden_size = _integer(hidden_size, "hidden_size")
-    return EncodeBody(texts=texts, is_batch=is_batch, hidden_size=hidden_size)
+    return EncodeBody(texts=texts, is_batch=is_batch, hidden_size=hidden_size, lora_path=_lora_path(body, len(texts)))

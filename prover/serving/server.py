@@ -14,11 +14,13 @@ import logging
 import os
 import threading
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 from aiohttp import web
 
+from prover.serving.adapters import AdapterError, AdapterSet
 from prover.serving.decode_batch import DecodeBatch
 from prover.serving.encoding import EmbeddingError, encode_with_halving, tokenize_for_encoding
 from prover.serving.generation import Completion, Row
@@ -89,8 +91,23 @@ def _fault_oom_limit(variable: str) -> int | None:
     return int(raw) if raw else None
 
 
+@dataclass
+class Backbone:
+    """One model the server runs, with its own model loop: the base model, or the base with an adapter merged in."""
+
+    loaded: LoadedModel
+    worker: ModelWorker
+
+    def stop(self) -> None:
+        self.worker.stop()
+
+
 class InferenceServer:
-    def __init__(self, loaded: LoadedModel, options: ServerOptions) -> None:
+    def __init__(self, loaded: LoadedModel, options: ServerOptions, *,
+                 load_adapter: Callable[[str], LoadedModel] | None = None, max_loras: int = 2,
+                 lora_roots: Sequence[str] = ()) -> None:
+        """`load_adapter(folder)` loads the base model with that LoRA adapter merged in; without it, requests that
+        name an adapter (`lora_path`) are refused."""
         self.loaded = loaded
         self.options = options
         self.counters = Counters()
@@ -106,7 +123,21 @@ class InferenceServer:
         from prover.serving.precision import cpu_description
 
         self.cpu_info = {"capability": torch.backends.cpu.get_cpu_capability(), "flags": cpu_description()}
-        self.worker = ModelWorker(
+        self.base = self._backbone(loaded)
+        self.worker = self.base.worker
+        self.adapters = None
+        if load_adapter is not None:
+            self.adapters = AdapterSet(lambda folder: self._started(load_adapter(folder)), capacity=max_loras,
+                                       roots=lora_roots)
+
+    def _started(self, loaded: LoadedModel) -> Backbone:
+        backbone = self._backbone(loaded)
+        backbone.worker.start_thread()
+        return backbone
+
+    def _backbone(self, loaded: LoadedModel) -> Backbone:
+        options = self.options
+        worker = ModelWorker(
             lambda: DecodeBatch(
                 loaded,
                 logprob_mode=options.logprob_mode,
@@ -114,7 +145,7 @@ class InferenceServer:
                 generator=self.generator,
                 forward_hook=self._generate_forward_hook,
             ),
-            self._encode_work,
+            lambda token_ids: self._encode_work(loaded, token_ids),
             max_rows=options.generate_max_batch_rows,
             generate_linger_s=options.generate_linger_ms / 1000,
             encode_linger_s=options.encode_linger_ms / 1000,
@@ -126,6 +157,17 @@ class InferenceServer:
                 self.counters.add("encode_texts", texts),
             ),
         )
+        return Backbone(loaded, worker)
+
+    async def _backbone_for(self, lora_path: str | None) -> Backbone:
+        if lora_path is None:
+            return self.base
+        if self.adapters is None:
+            raise BadRequest("lora_path", "this server was started without adapter loading (see --max-loras)")
+        try:
+            return await self.adapters.backbone(lora_path)
+        except AdapterError as error:
+            raise BadRequest("lora_path", str(error)) from None
 
     # --- work functions, run on the model worker's thread -------------------------------------------------
 
@@ -143,9 +185,9 @@ class InferenceServer:
             )
         self.counters.add("encode_forward_passes")
 
-    def _encode_work(self, token_ids: list[list[int]]) -> torch.Tensor:
+    def _encode_work(self, loaded: LoadedModel, token_ids: list[list[int]]) -> torch.Tensor:
         return encode_with_halving(
-            self.loaded,
+            loaded,
             token_ids,
             max_batch_size=self.options.encode_max_batch_size,
             model_lock=self.model_lock,
@@ -161,11 +203,11 @@ class InferenceServer:
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise BadRequest("body", f"is not valid JSON ({error})") from error
 
-    def _prompt_rows(self, texts: list[str], params) -> list[Row]:
+    def _prompt_rows(self, loaded: LoadedModel, texts: list[str], params) -> list[Row]:
         rows: list[Row] = []
-        context = self.loaded.context_length
+        context = loaded.context_length
         for i, (text, p) in enumerate(zip(texts, params, strict=True)):
-            ids = list(self.loaded.tokenizer(text)["input_ids"])
+            ids = list(loaded.tokenizer(text)["input_ids"])
             if not ids:
                 raise BadRequest(f"text[{i}]", "tokenizes to zero tokens; send a non-empty prompt")
             if len(ids) + p.max_new_tokens > context:
@@ -196,7 +238,8 @@ class InferenceServer:
     async def generate(self, request: web.Request) -> web.Response:
         try:
             body = parse_generate_body(await self._json_body(request))
-            rows = self._prompt_rows(body.texts, body.params)
+            backbone = await self._backbone_for(body.lora_path)
+            rows = self._prompt_rows(backbone.loaded, body.texts, body.params)
             if len(rows) > self.options.max_request_rows:
                 raise BadRequest(
                     "sampling_params.n",
@@ -207,7 +250,7 @@ class InferenceServer:
             return _error(400, str(error), error.field)
         self.counters.add("generate_requests")
         try:
-            completions = await self.worker.generate(rows)
+            completions = await backbone.worker.generate(rows)
         except torch.OutOfMemoryError as error:
             return _error(503, f"out of memory while generating: {error}")
         self.counters.add("generate_output_tokens", sum(len(c.output_ids) for c in completions))
@@ -219,12 +262,13 @@ class InferenceServer:
     async def encode(self, request: web.Request) -> web.Response:
         try:
             body = parse_encode_body(await self._json_body(request))
-            hidden = self.loaded.hidden_size
+            backbone = await self._backbone_for(body.lora_path)
+            hidden = backbone.loaded.hidden_size
             if body.hidden_size is not None and body.hidden_size != hidden:
                 raise BadRequest(
                     "hidden_size", f"is {body.hidden_size} but this model's hidden size is {hidden}"
                 )
-            token_ids = tokenize_for_encoding(self.loaded, body.texts, self.encode_max_length)
+            token_ids = tokenize_for_encoding(backbone.loaded, body.texts, self.encode_max_length)
             for i, ids in enumerate(token_ids):
                 if not ids:
                     raise BadRequest(f"text[{i}]", "tokenizes to zero tokens; an empty text has no embedding")
@@ -232,7 +276,7 @@ class InferenceServer:
             return _error(400, str(error), error.field)
         self.counters.add("encode_requests")
         try:
-            vectors = await self.worker.encode(token_ids)
+            vectors = await backbone.worker.encode(token_ids)
         except torch.OutOfMemoryError as error:
             return _error(503, f"out of memory even at encode batch size 1: {error}")
         except EmbeddingError as error:
@@ -240,6 +284,38 @@ class InferenceServer:
         if body.is_batch:
             return web.json_response({"embeddings": [v.tolist() for v in vectors]})
         return web.json_response({"embedding": vectors[0].tolist()})
+
+    async def load_lora_adapter(self, request: web.Request) -> web.Response:
+        """SGLang's `{"lora_name", "lora_path"}`: load an adapter now and let requests name it."""
+        try:
+            body = await self._json_body(request)
+            if not isinstance(body, dict) or not all(isinstance(body.get(k), str) and body.get(k)
+                                                     for k in ("lora_name", "lora_path")):
+                raise BadRequest("body", "expected {\"lora_name\": ..., \"lora_path\": ...} (two non-empty strings)")
+            if self.adapters is None:
+                raise BadRequest("lora_path", "this server was started without adapter loading (see --max-loras)")
+            try:
+                folder = self.adapters.register(body["lora_name"], body["lora_path"])
+                await self.adapters.backbone(folder)
+            except AdapterError as error:
+                raise BadRequest("lora_path", str(error)) from None
+        except BadRequest as error:
+            return _error(400, str(error), error.field)
+        return web.json_response({"success": True, "lora_name": body["lora_name"], "lora_path": folder})
+
+    async def unload_lora_adapter(self, request: web.Request) -> web.Response:
+        try:
+            body = await self._json_body(request)
+            name = body.get("lora_name") if isinstance(body, dict) else None
+            if not isinstance(name, str) or self.adapters is None:
+                raise BadRequest("lora_name", "expected {\"lora_name\": ...} naming a loaded adapter")
+            try:
+                self.adapters.unregister(name)
+            except AdapterError as error:
+                raise BadRequest("lora_name", str(error)) from None
+        except BadRequest as error:
+            return _error(400, str(error), error.field)
+        return web.json_response({"success": True})
 
     async def health(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -259,6 +335,9 @@ class InferenceServer:
                 "cpu": self.cpu_info,
                 "adapter": loaded.adapter,
                 "adapter_merged": loaded.adapter_merged,
+                "lora_loading": self.adapters is not None,
+                "loras_loaded": self.adapters.loaded() if self.adapters else [],
+                "lora_names": dict(self.adapters.names) if self.adapters else {},
                 "quantization": loaded.quantization,
                 "context_length": loaded.context_length,
                 "encode_max_length": self.encode_max_length,
@@ -279,6 +358,8 @@ class InferenceServer:
         app.router.add_get("/health", self.health)
         app.router.add_get("/model_info", self.model_info)
         app.router.add_get("/get_model_info", self.model_info)  # SGLang's name for it
+        app.router.add_post("/load_lora_adapter", self.load_lora_adapter)  # SGLang's names for these two
+        app.router.add_post("/unload_lora_adapter", self.unload_lora_adapter)
         if start_worker_thread:
             app.on_startup.append(self._start_worker)
             app.on_cleanup.append(self._stop_worker)
@@ -291,7 +372,13 @@ class InferenceServer:
         self.worker.start_thread()
 
     async def _stop_worker(self, app: web.Application) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, self.worker.stop)
+        await asyncio.get_running_loop().run_in_executor(None, self.stop)
+
+    def stop(self) -> None:
+        """Stop every model loop: the base model's and each adapter's."""
+        if self.adapters is not None:
+            self.adapters.stop()
+        self.worker.stop()
 
 
 def _bearer_key_required(api_key: str):
