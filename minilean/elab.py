@@ -5,7 +5,11 @@
   too) and coercions `↑` are inserted at the leaves, never around a whole subterm.
 - Bare numerals default to ℕ; a tree with a unary minus and no typed leaf defaults to ℤ.
 - `^` takes an ℕ exponent by default (so `x ^ (1/3)` is `x ^ 0`); a real or integer exponent is refused.
-- Untyped binders (`∃ x, …`) get the type their first arithmetic tree gives them.
+- Untyped binders (`∃ x, …`) are typed as Lean types them: a binder's type is a metavariable that the first
+  arithmetic tree with a known leaf type fixes; trees of only numerals and unknowns fix nothing (they only tie
+  their unknowns together), and numerals default to ℕ only once the whole statement is elaborated. This takes
+  two passes: one to find the types, one to build the terms. Anything ambiguous (two types for one binder, a
+  unary minus or a decimal deciding the default) is refused. docs/minilean-lean-facts.md (elaboration).
 """
 
 from __future__ import annotations
@@ -35,7 +39,6 @@ from .terms import (
     Term,
     Var,
     cast,
-    transform,
 )
 
 _fresh = itertools.count(1000)
@@ -63,10 +66,30 @@ _UNSUPPORTED_FUNCTIONS = {
 
 
 class _Meta:
-    """Type of an untyped binder, fixed by the first arithmetic tree that uses it."""
+    """The type metavariable of an untyped binder during the discovery pass."""
 
-    def __init__(self) -> None:
-        self.ty: str | None = None
+    def __init__(self, key: tuple) -> None:
+        self.key = key
+        self.ty: str | None = None  # fixed by a tree with a known leaf type
+        self.fixed: set[str] = set()
+        self.parent: _Meta = self
+        self.neg = False  # took part in a tree whose default would be decided by a unary minus or a decimal
+
+    def root(self) -> _Meta:
+        node = self
+        while node.parent is not node:
+            node = node.parent
+        return node
+
+
+def _has_untyped_binder(s: object) -> bool:
+    if isinstance(s, Syn):
+        if s.kind == "quant" and any(ty is None for _, ty, _ in s.args[1]):
+            return True
+        return _has_untyped_binder(s.args)
+    if isinstance(s, tuple | list):
+        return any(_has_untyped_binder(x) for x in s)
+    return False
 
 
 class Elaborator:
@@ -75,18 +98,43 @@ class Elaborator:
     def __init__(self, scope: Mapping[str, Var] | None = None):
         self.scope: dict[str, Var] = dict(scope or {})
         self.metas: dict[int, _Meta] = {}
+        self.binder_types: dict[tuple, str] = {}  # untyped binder -> type found by the discovery pass
+        self.discovering = False
+        self._links: list[_Meta] | None = None  # set while building a tree no known type fixes
 
     # ------------------------------------------------------------------------------------------ props
     def prop(self, s: Syn) -> Term:
+        """Elaborate a proposition; untyped binders are typed by a discovery pass over the whole of it first."""
+        if self.discovering or not _has_untyped_binder(s):
+            return self._prop(s)
+        self.discovering = True
+        failure: ElabError | None = None
+        try:
+            self._prop(s)
+        except ElabError as exc:
+            failure = exc
+        finally:
+            self.discovering = False
+        metas = list(self.metas.values())
+        self.metas = {}
+        if failure is not None:
+            if not metas:
+                raise failure
+            raise ElabError(f"minilean cannot elaborate the binder types of this statement ({failure.message})",
+                            failure.column)
+        self.binder_types = _binder_types(metas, s)
+        return self._prop(s)
+
+    def _prop(self, s: Syn) -> Term:
         k = s.kind
         if k == "quant":
             return self._quant(s)
         if k in ("and", "or", "iff"):
-            return Conn(k, (self.prop(s.args[0]), self.prop(s.args[1])))
+            return Conn(k, (self._prop(s.args[0]), self._prop(s.args[1])))
         if k == "implies":
-            return Imp(self.prop(s.args[0]), self.prop(s.args[1]))
+            return Imp(self._prop(s.args[0]), self._prop(s.args[1]))
         if k == "not":
-            return Conn("not", (self.prop(s.args[0]),))
+            return Conn("not", (self._prop(s.args[0]),))
         if k == "rel":
             return self._relation(s)
         if k == "ident":
@@ -106,7 +154,7 @@ class Elaborator:
             inner, ty = s.args
             if self._type_name(ty) != PROP:
                 raise ElabError("type expected to be Prop", s.column)
-            return self.prop(inner)
+            return self._prop(inner)
         if k == "call" and s.args[0] not in ("abs", "min", "max", "Real.sqrt", "Int.natAbs", "Int.toNat"):
             raise self._unknown(s.args[0], s)
         if k in ("bin", "neg", "nat", "dec", "call", "coe"):
@@ -128,11 +176,13 @@ class Elaborator:
                     for name in names:
                         layers.append(("hyp", (name, prop)))
                     continue
-                for name in names:
+                for index, name in enumerate(names):
                     fid = fresh_id()
-                    if ty is None:
-                        meta = _Meta()
-                        self.metas[fid] = meta
+                    key = (id(binders), id(names), index)
+                    if ty is None and not self.discovering:
+                        var = Var(fid, name, self.binder_types[key])
+                    elif ty is None:
+                        self.metas[fid] = _Meta(key)
                         var = Var(fid, name, f"?{fid}")
                     else:
                         var = Var(fid, name, ty)
@@ -142,7 +192,7 @@ class Elaborator:
                         op, bound = pred
                         rel = self._relation(Syn("rel", (op, Syn("ident", (name,), s.column), bound), s.column))
                         layers.append(("pred", rel))
-            body_term = self.prop(body)
+            body_term = self._prop(body)
         finally:
             self.scope = saved
         for kind, item in reversed(layers):
@@ -153,10 +203,7 @@ class Elaborator:
                 body_term = Imp(item, body_term) if q == "∀" else Conn("and", (item, body_term))
             else:
                 var = item
-                var_ty = self._resolve(var.ty)
-                if var_ty != var.ty:
-                    body_term = _retype(body_term, var.fid, var_ty)
-                body_term = Quant(q, var.fid, var.name, var_ty, body_term)
+                body_term = Quant(q, var.fid, var.name, self._resolve(var.ty), body_term)
         return body_term
 
     def _binder_type(self, s: Syn) -> str | Term:
@@ -165,7 +212,7 @@ class Elaborator:
         if s.kind == "implies" or (s.kind == "ident" and s.args[0][:1].isupper() and s.args[0] not in self.scope):
             raise ElabError(f"unsupported binder type (only ℕ ℤ ℚ ℝ Prop and propositions): {_show(s)}",
                             s.column)
-        return self.prop(s)
+        return self._prop(s)
 
     def _type_name(self, s: Syn) -> str:
         if s.kind == "ident" and s.args[0] in TYPE_ALIASES:
@@ -173,18 +220,14 @@ class Elaborator:
         raise ElabError(f"unsupported type {_show(s)} (only ℕ ℤ ℚ ℝ)", s.column)
 
     def _resolve(self, ty: str) -> str:
-        if ty.startswith("?"):
-            meta = self.metas.get(int(ty[1:]))
-            if meta is None or meta.ty is None:
-                return NAT
-            return meta.ty
-        return ty
+        """A binder's type when its quantifier is built (a placeholder during discovery)."""
+        return NAT if ty.startswith("?") else ty
 
     # ------------------------------------------------------------------------------------------ terms
     def _relation(self, s: Syn) -> Term:
         op, lhs, rhs = s.args
         if op in ("=", "≠") and self._is_prop_syntax(lhs):
-            a, b = self.prop(lhs), self.prop(rhs)
+            a, b = self._prop(lhs), self._prop(rhs)
             eq = Conn("iff", (a, b))
             return eq if op == "=" else Conn("not", (eq,))
         lhs_t, rhs_t = self._tree([lhs, rhs], None, s)
@@ -223,15 +266,49 @@ class Elaborator:
             collect(r)
         types = [self._probe(leaf) for leaf in leaves]
         known = [t for t in types if t is not None]
-        if expected is not None:
+        soft = self._links is not None  # an expected type that only a tree of unknowns passed down fixes nothing
+        if expected is not None and not soft:
             known.append(expected)
         if known:
             target = max(known, key=lambda t: TYPE_RANK[t])
-        else:
-            target = INT if has_neg[0] else NAT
-        if expected is not None and TYPE_RANK[target] > TYPE_RANK[expected]:
-            raise ElabError(f"type mismatch: term of type {target} where {expected} is expected", where.column)
+            if expected is not None and TYPE_RANK[target] > TYPE_RANK[expected]:
+                raise ElabError(f"type mismatch: term of type {target} where {expected} is expected", where.column)
+            if soft:
+                return self._fixing([r for r in roots], target)
+            return [self._build(r, target) for r in roots]
+        decimal = any(leaf.kind == "dec" for leaf in leaves)
+        target = expected if expected is not None else REAL if decimal else INT if has_neg[0] else NAT
+        if self.discovering and not soft:
+            return self._linking(roots, target, has_neg[0] or decimal)
         return [self._build(r, target) for r in roots]
+
+    def _linking(self, roots: list[Syn], target: str, decides_default: bool) -> list[Term]:
+        """Discovery pass, a tree with no known type: build it provisionally, tying its unknowns together."""
+        self._links = []
+        try:
+            built = [self._build(r, target) for r in roots]
+            links = self._links
+        finally:
+            self._links = None
+        if links:
+            root = links[0].root()
+            for meta in links[1:]:
+                other = meta.root()
+                if other is not root:
+                    other.parent = root
+                    root.fixed |= other.fixed
+                    root.neg |= other.neg
+            root.neg |= decides_default
+        return built
+
+    def _fixing(self, roots: list[Syn], target: str) -> list[Term]:
+        """Inside a tree of unknowns, a subtree with a known type still fixes its own unknowns (Lean elaborates
+        function arguments such as `|x + n|` as trees of their own)."""
+        saved, self._links = self._links, None
+        try:
+            return [self._build(r, target) for r in roots]
+        finally:
+            self._links = saved
 
     def _probe(self, s: Syn) -> str | None:
         """The type a leaf has on its own, or None when it adapts to its surroundings (numerals, ↑e)."""
@@ -317,7 +394,12 @@ class Elaborator:
             var = self.scope[s.args[0]]
             own = self._resolve_known(var.ty)
             if own is None:
-                self.metas[int(var.ty[1:])].ty = ty
+                meta = self.metas[int(var.ty[1:])]
+                if self._links is not None:
+                    self._links.append(meta)
+                else:
+                    meta.ty = ty
+                    meta.root().fixed.add(ty)
                 return Var(var.fid, var.name, ty)
             var = Var(var.fid, var.name, own)
             return self._coerce(var, ty, s)
@@ -380,15 +462,23 @@ class Elaborator:
         return ElabError(f"unknown identifier '{name}'", s.column)
 
 
-def _retype(term: Term, fid: int, ty: str) -> Term:
-    """Give a binder's variable its inferred type everywhere in the body."""
-
-    def fix(t: Term) -> Term | None:
-        if isinstance(t, Var) and t.fid == fid and t.ty != ty:
-            return Var(t.fid, t.name, ty)
-        return None
-
-    return transform(term, fix)
+def _binder_types(metas: list[_Meta], where: Syn) -> dict[tuple, str]:
+    """The type of every untyped binder, once the whole statement has been seen (numerals default last)."""
+    out: dict[tuple, str] = {}
+    for meta in metas:
+        root = meta.root()
+        fixed = root.fixed | ({meta.ty} if meta.ty else set())
+        if len(fixed) > 1:
+            raise ElabError("type mismatch: an untyped binder would need two types "
+                            f"({' and '.join(sorted(fixed))}); minilean refuses the statement", where.column)
+        if fixed:
+            out[meta.key] = fixed.pop()
+        elif root.neg:
+            raise ElabError("minilean cannot tell the type of an untyped binder whose default would come from a "
+                            "unary minus or a decimal literal; write the type", where.column)
+        else:
+            out[meta.key] = NAT
+    return out
 
 
 def _show(s: Syn) -> str:

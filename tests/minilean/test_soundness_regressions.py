@@ -69,7 +69,7 @@ def test_untyped_binder_is_unified_across_the_whole_statement():
 def test_untyped_binder_defaults_to_nat_when_nothing_else_says():
     term = Elaborator().prop(parse_term("¬ ∃ x, 2 * x = 3"))
     assert term.args[0].var_ty == "ℕ"
-    assert proves(": ¬ ∃ x, 2 * x = 3", "omega")
+    assert proves(": ¬ ∃ x, 2 * x = 3", "rintro ⟨x, hx⟩\n  omega")
 
 
 def test_binder_types_that_cannot_be_told_are_refused():
