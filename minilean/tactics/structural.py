@@ -206,12 +206,21 @@ def assumption(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
     raise TacticError(f"tactic 'assumption' failed\n{goal.render()}")
 
 
-def _is_refl(target: Term) -> bool:
+def is_syntactic_refl(target: Term) -> bool:
+    """What `with_reducible rfl` closes (the `rfl` that `rw` tries): `a = a`, `a ≤ a`, `p ↔ p`, True."""
     t = normal_rel(target)
+    if t == TRUE:
+        return True
     if isinstance(t, Cmp) and t.op in ("=", "≤") and t.lhs == t.rhs:
         return True
-    if isinstance(t, Conn) and t.op == "iff" and t.args[0] == t.args[1]:
+    return isinstance(t, Conn) and t.op == "iff" and t.args[0] == t.args[1]
+
+
+def _is_refl(target: Term) -> bool:
+    """What `rfl` closes at default transparency: syntactic reflexivity, and closed ℕ/ℤ equalities by evaluation."""
+    if is_syntactic_refl(target):
         return True
+    t = normal_rel(target)
     if isinstance(t, Cmp) and t.op == "=" and t.lhs.ty in (NAT, INT) and not free_vars(t):
         # ℕ and ℤ literals reduce by definitional unfolding, so rfl decides closed equalities there
         try:
@@ -758,7 +767,8 @@ def rw(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
                                   f"expression\n  {pretty(lhs, names)}\n{goal.render()}")
         if not changed:
             raise TacticError(f"tactic 'rewrite' failed, did not find instance of the pattern\n  {pretty(lhs, names)}")
-    if _is_refl(goal.target) or goal.target == TRUE:
+    # Lean's rw only rewrites, then tries `rfl` at reducible transparency: it does no arithmetic
+    if is_syntactic_refl(goal.target):
         return []
     if node.name == "rwa":
         return assumption(goal, node, ctx)
