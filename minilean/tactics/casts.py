@@ -11,7 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..goals import Goal
-from ..lemmas import same_prop
+from ..matching import same_prop
 from ..terms import NAT, TYPE_RANK, Cmp, Num, Op, Term, Var, rebuild
 from .engine import Context, TacticError, tactic
 from .script import Atomic

@@ -6,7 +6,7 @@ Lean's message; none ever closes a false goal (see `solvers.py`).
 from __future__ import annotations
 
 from ..goals import Goal, Hyp
-from ..lemmas import normal_rel
+from ..matching import normal_rel
 from ..parser import ParseError, parse_term
 from ..poly import Atoms
 from ..semantics import NotEvaluable, evaluate

@@ -13,7 +13,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..goals import Goal, Hyp
-from ..lemmas import normal_rel
+from ..matching import normal_rel
 from ..poly import Atoms, PolyTooLarge, add, const, mul, scale
 from ..ratfun import coefficient_lcm, to_ratfun
 from ..semantics import NotEvaluable, evaluate

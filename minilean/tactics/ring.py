@@ -10,7 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..goals import Goal, Hyp
-from ..lemmas import normal_rel
+from ..matching import normal_rel
 from ..poly import Atoms, Poly, PolyTooLarge, to_poly
 from ..semantics import NotEvaluable, evaluate
 from ..terms import (

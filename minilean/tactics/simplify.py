@@ -11,7 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..goals import Goal, Hyp
-from ..lemmas import normal_rel
+from ..matching import normal_rel
 from ..semantics import NotEvaluable, compare, evaluate
 from ..terms import (
     FALSE,

@@ -9,13 +9,11 @@ import re
 
 from ..elab import ElabError, Elaborator, fresh_id
 from ..goals import Goal, Hyp, render_goals
-from ..lemmas import ProofElaborator, normal_rel, same_prop
+from ..matching import normal_rel, same_prop
 from ..parser import ParseError, Syn, parse_term
-from ..semantics import NotEvaluable, evaluate
+from ..proof_terms import ProofElaborator, is_refl, is_syntactic_refl
 from ..terms import (
     FALSE,
-    INT,
-    NAT,
     PROP,
     TRUE,
     Cmp,
@@ -49,9 +47,26 @@ def parse_prop_in(goal: Goal, text: str) -> Term:
         raise elab_error(exc) from None
 
 
-def prove_term(goal: Goal, text_or_syn) -> Term:
+def by_runner(goal: Goal, ctx: Context | None):
+    """How proof terms run their `by` blocks: on the goal's context, with the enclosing tactic's settings."""
+
+    def run_by(text: str, target: Term) -> None:
+        rest = run_seq(parse_script(text), [Goal(target, goal.hyps, None)], ctx or Context())
+        if rest:
+            raise TacticError("unsolved goals\n" + render_goals(rest))
+
+    return run_by
+
+
+def proof_elaborator(goal: Goal, ctx: Context | None = None) -> ProofElaborator:
+    return ProofElaborator(goal, by_runner(goal, ctx))
+
+
+def prove_term(goal: Goal, text_or_syn, ctx: Context | None = None, expected: Term | None = None) -> Term:
+    """The proposition a proof term proves in `goal` (checked against `expected` when given), as Lean elaborates
+    it; a term Lean would reject makes the tactic fail."""
     try:
-        return ProofElaborator(goal).prove(text_or_syn)
+        return proof_elaborator(goal, ctx).prove(text_or_syn, expected)
     except (ParseError, ElabError) as exc:
         raise elab_error(exc) from None
 
@@ -163,39 +178,7 @@ def exact(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
 
 def check_proof(goal: Goal, target: Term, syn: Syn, ctx: Context) -> None:
     """Check that proof syntax proves `target` in the context of `goal`, else raise a Lean-like type mismatch."""
-    if syn.kind == "anon":
-        parts = list(syn.args)
-        t = target
-        if isinstance(t, Conn) and t.op == "and" and len(parts) >= 2:
-            check_proof(goal, t.args[0], parts[0], ctx)
-            rest = parts[1:]
-            check_proof(goal, t.args[1], rest[0] if len(rest) == 1 else Syn("anon", tuple(rest)), ctx)
-            return
-        if isinstance(t, Conn) and t.op == "iff" and len(parts) == 2:
-            check_proof(goal, Imp(t.args[0], t.args[1]), parts[0], ctx)
-            check_proof(goal, Imp(t.args[1], t.args[0]), parts[1], ctx)
-            return
-        if isinstance(t, Quant) and t.q == "∃" and len(parts) >= 2:
-            try:
-                witness = Elaborator(goal.scope()).term(parts[0], t.var_ty)
-            except (ParseError, ElabError) as exc:
-                raise elab_error(exc) from None
-            body = substitute(t.body, {t.fid: witness})
-            rest = parts[1:]
-            check_proof(goal, body, rest[0] if len(rest) == 1 else Syn("anon", tuple(rest)), ctx)
-            return
-        raise TacticError(f"invalid constructor ⟨...⟩ for the goal\n  {pretty(target, goal.display_names())}")
-    if syn.kind == "ident" and syn.args[0] == "trivial" and target == TRUE:
-        return
-    if syn.kind == "ident" and syn.args[0] == "rfl":
-        if _is_refl(target):
-            return
-        raise TacticError("The rfl tactic failed")
-    proof = prove_term(goal, syn)
-    if not same_prop(proof, target):
-        names = goal.display_names()
-        raise TacticError(f"type mismatch\n  this\nhas type\n  {pretty(proof, names)} : Prop\n"
-                          f"but is expected to have type\n  {pretty(target, names)} : Prop")
+    prove_term(goal, syn, ctx, target)
 
 
 @tactic("assumption")
@@ -206,28 +189,7 @@ def assumption(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
     raise TacticError(f"tactic 'assumption' failed\n{goal.render()}")
 
 
-def is_syntactic_refl(target: Term) -> bool:
-    """What `with_reducible rfl` closes (the `rfl` that `rw` tries): `a = a`, `a ≤ a`, `p ↔ p`, True."""
-    t = normal_rel(target)
-    if t == TRUE:
-        return True
-    if isinstance(t, Cmp) and t.op in ("=", "≤") and t.lhs == t.rhs:
-        return True
-    return isinstance(t, Conn) and t.op == "iff" and t.args[0] == t.args[1]
-
-
-def _is_refl(target: Term) -> bool:
-    """What `rfl` closes at default transparency: syntactic reflexivity, and closed ℕ/ℤ equalities by evaluation."""
-    if is_syntactic_refl(target):
-        return True
-    t = normal_rel(target)
-    if isinstance(t, Cmp) and t.op == "=" and t.lhs.ty in (NAT, INT) and not free_vars(t):
-        # ℕ and ℤ literals reduce by definitional unfolding, so rfl decides closed equalities there
-        try:
-            return bool(evaluate(t))
-        except NotEvaluable:
-            return False
-    return False
+_is_refl = is_refl
 
 
 @tactic("rfl")
