@@ -54,6 +54,6 @@ def test_lemma_statement_holds_on_a_grid(lemma):
                 holds = evaluate(sch.conclusion, env)
             except NotEvaluable:
                 continue
-            assert holds, f"{lemma.name} ({ty}) is false at {dict(zip([v.name for v in variables], point))}"
+            assert holds, f"{lemma.name} ({ty}) is false at {dict(zip([v.name for v in variables], point, strict=True))}"
             meaningful += 1
     assert meaningful >= needed, f"{lemma.name}: too few grid points satisfy the hypotheses to check the statement"
