@@ -204,6 +204,40 @@ def replace_subterm(term: Term, old: Term, new: Term) -> Term:
     return term if new_kids == kids else rebuild(term, new_kids)
 
 
+def ill_typed(term: Term) -> Term | None:
+    """The first subterm whose arguments do not have the types its operator needs, or None.
+
+    Tactics build terms from parts; this is the guard that a bug there (say, `x * y` with x : ℕ and y : ℝ) is
+    caught before a solver reads the term with a wrong meaning.
+    """
+    if isinstance(term, Op):
+        a = term.args
+        if term.op == "cast":
+            ok = TYPE_RANK.get(a[0].ty, 9) < TYPE_RANK.get(term.ty, -1)
+        elif term.op == "^":
+            ok = a[0].ty == term.ty and a[1].ty == NAT
+        elif term.op in ("natAbs", "toNat"):
+            ok = a[0].ty == INT and term.ty == NAT
+        elif term.op == "sqrt":
+            ok = a[0].ty == REAL and term.ty == REAL
+        else:
+            ok = all(x.ty == term.ty for x in a) and term.ty in NUMERIC_TYPES
+        if not ok:
+            return term
+    elif isinstance(term, Cmp):
+        if term.lhs.ty != term.rhs.ty or (term.op != "=" and term.lhs.ty not in NUMERIC_TYPES):
+            return term
+    elif isinstance(term, Conn | Imp) and any(c.ty != PROP for c in term.children()):
+        return term
+    elif isinstance(term, Quant) and term.body.ty != PROP:
+        return term
+    for child in term.children():
+        bad = ill_typed(child)
+        if bad is not None:
+            return bad
+    return None
+
+
 def conjuncts(term: Term) -> list[Term]:
     if isinstance(term, Conn) and term.op == "and":
         return conjuncts(term.args[0]) + conjuncts(term.args[1])

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..goals import Goal, render_goals
+from ..terms import ill_typed
 from .script import Atomic, Combinator, First, Then
 
 
@@ -92,7 +93,9 @@ def run_node(node, goals: list[Goal], ctx: Context) -> list[Goal]:
         fn = TACTICS.get(node.name)
         if fn is None:
             raise TacticError(f"unknown tactic '{node.name}' (not modelled by minilean)")
-        return fn(goals[0], node, ctx) + goals[1:]
+        produced = fn(goals[0], node, ctx)
+        _check_well_typed(produced, goals[0])
+        return produced + goals[1:]
     if isinstance(node, Then):
         if not goals:
             raise TacticError("no goals to be solved")
@@ -112,6 +115,16 @@ def run_node(node, goals: list[Goal], ctx: Context) -> list[Goal]:
     if isinstance(node, Combinator):
         return _combinator(node, goals, ctx)
     raise TacticError(f"unsupported tactic node {node!r}")
+
+
+def _check_well_typed(produced: list[Goal], before: Goal) -> None:
+    """An unsure tactic fails: a goal with an ill-typed term is an internal error, never a new state."""
+    known = {h.fid: h.type for h in before.hyps}
+    for goal in produced:
+        for term in [goal.target] + [h.type for h in goal.hyps if not h.is_var and known.get(h.fid) != h.type]:
+            bad = ill_typed(term)
+            if bad is not None:
+                raise TacticError(f"minilean internal error: ill-typed term {bad!r}; the tactic is refused")
 
 
 def _combinator(node: Combinator, goals: list[Goal], ctx: Context) -> list[Goal]:
