@@ -11,7 +11,7 @@ from ..elab import ElabError, Elaborator, fresh_id
 from ..goals import Goal, Hyp, render_goals
 from ..matching import normal_rel, same_prop
 from ..parser import ParseError, Syn, parse_term
-from ..proof_terms import ProofElaborator, is_refl, is_syntactic_refl
+from ..proof_terms import ProofElaborator, is_refl
 from ..terms import (
     FALSE,
     PROP,
@@ -25,10 +25,8 @@ from ..terms import (
     Var,
     free_vars,
     pretty,
-    replace_subterm,
     substitute,
 )
-from .args import split_list, split_location
 from .engine import Context, TacticError, run_seq, tactic
 from .script import Atomic, parse_script, split_top
 
@@ -683,64 +681,6 @@ def subst(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
             hyp = found[-1]
         goals = subst_with(g, hyp)
     return goals
-
-
-@tactic("rw", "rewrite", "rwa")
-def rw(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
-    rules_text = node.rest.strip()
-    rules, rest = split_list(rules_text)
-    if not rules:
-        raise TacticError("rw: expected a list of rewrite rules [..]")
-    _, locations, at_goal = split_location(rest) if rest else ("", None, True)
-    for rule in rules:
-        reverse = rule.startswith("←") or rule.startswith("<-")
-        rule_text = rule.lstrip("←<-").strip()
-        eq = prove_term(goal, rule_text)
-        eq = normal_rel(eq) if not (isinstance(eq, Cmp) and eq.op == "=") else eq
-        if isinstance(eq, Cmp) and eq.op == "=":
-            lhs, rhs = (eq.rhs, eq.lhs) if reverse else (eq.lhs, eq.rhs)
-        elif isinstance(eq, Conn) and eq.op == "iff":
-            lhs, rhs = (eq.args[1], eq.args[0]) if reverse else (eq.args[0], eq.args[1])
-        else:
-            raise TacticError(f"rw: the rule {rule_text} is not an equality or iff")
-        names = goal.display_names()
-        changed = False
-        if locations:
-            new_hyps = []
-            targets = {h.fid for h in goal.hyps if not h.is_var} if locations == ["*"] else set()
-            for loc in locations if locations != ["*"] else []:
-                h = goal.find_hyp(loc)
-                if h is None:
-                    raise TacticError(f"unknown hypothesis '{loc}'")
-                targets.add(h.fid)
-            for h in goal.hyps:
-                if h.fid in targets and not h.is_var and _contains(h.type, lhs):
-                    new_hyps.append(Hyp(h.fid, h.name, replace_subterm(h.type, lhs, rhs), h.inaccessible))
-                    changed = True
-                else:
-                    new_hyps.append(h)
-            goal = Goal(goal.target, tuple(new_hyps), goal.tag)
-        if at_goal and (not locations or locations == ["*"] or at_goal):
-            if _contains(goal.target, lhs):
-                goal = Goal(replace_subterm(goal.target, lhs, rhs), goal.hyps, goal.tag)
-                changed = True
-            elif not locations:
-                raise TacticError("tactic 'rewrite' failed, did not find instance of the pattern in the target "
-                                  f"expression\n  {pretty(lhs, names)}\n{goal.render()}")
-        if not changed:
-            raise TacticError(f"tactic 'rewrite' failed, did not find instance of the pattern\n  {pretty(lhs, names)}")
-    # Lean's rw only rewrites, then tries `rfl` at reducible transparency: it does no arithmetic
-    if is_syntactic_refl(goal.target):
-        return []
-    if node.name == "rwa":
-        return assumption(goal, node, ctx)
-    return [goal]
-
-
-def _contains(term: Term, pattern: Term) -> bool:
-    if term == pattern:
-        return True
-    return any(_contains(c, pattern) for c in term.children())
 
 
 @tactic("clear")

@@ -1,0 +1,78 @@
+"""Rewrite rules from lemmas and hypotheses, and Lean's `rw` step (docs/minilean-lean-facts.md, rw).
+
+A rule comes from a proof of `l = r`, `l ↔ r`, or any other proposition `p` (read as `p = True`), possibly with
+pattern variables (the lemma parameters no argument fixed) and side conditions (the hypotheses it still needs).
+`rewrite_first` is Lean's `rw`: the first subterm, in pre-order and left to right, that matches the left side
+fixes the pattern variables; then every occurrence of that instance is replaced. Subterms that mention a variable
+bound inside the term are skipped, as Lean's `kabstract` skips terms with loose bound variables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .matching import instantiate, match
+from .proof_terms import Application
+from .terms import PROP, TRUE, Cmp, Conn, Quant, Term, free_vars, replace_subterm
+
+
+@dataclass(frozen=True)
+class RewriteRule:
+    name: str
+    lhs: Term
+    rhs: Term
+    patvars: frozenset[int]  # still free: fixed by matching
+    bindings: tuple[tuple[int, Term], ...]  # fixed by the arguments
+    side: tuple[Term, ...]  # hypotheses the rule needs, over its parameters
+
+    def instance(self, b: dict[int, Term]) -> tuple[Term, Term, list[Term]]:
+        return instantiate(self.lhs, b), instantiate(self.rhs, b), [instantiate(s, b) for s in self.side]
+
+
+def rules_from(app: Application, reverse: bool = False) -> RewriteRule | None:
+    """The rule a (possibly partial) application gives, or None when its conclusion still has premises."""
+    c = app.schema.conclusion
+    if isinstance(c, Cmp) and c.op == "=":
+        lhs, rhs = c.lhs, c.rhs
+    elif isinstance(c, Conn) and c.op == "iff":
+        lhs, rhs = c.args
+    elif c.ty == PROP:
+        if reverse:
+            return None
+        lhs, rhs = c, TRUE
+    else:  # pragma: no cover - conclusions are propositions
+        return None
+    if reverse:
+        lhs, rhs = rhs, lhs
+    side = tuple(p.prop for p in app.remaining if p.prop is not None)
+    # term parameters no argument gave are fixed by matching, like implicit ones
+    free = frozenset(app.schema.patvars) - frozenset(app.bindings)
+    return RewriteRule(app.schema.name, lhs, rhs, free, tuple(app.bindings.items()), side)
+
+
+def _subterms(t: Term, bound: frozenset[int]):
+    """Pre-order, left to right, skipping subterms that mention variables bound inside the term."""
+    if not (free_vars(t) & bound):
+        yield t
+    inner = bound | {t.fid} if isinstance(t, Quant) else bound
+    for child in t.children():
+        yield from _subterms(child, inner)
+
+
+def first_instance(term: Term, rules: list[RewriteRule]) -> tuple[RewriteRule, dict[int, Term]] | None:
+    for sub in _subterms(term, frozenset()):
+        for rule in rules:
+            b = match(rule.lhs, sub, rule.patvars, dict(rule.bindings))
+            if b is not None and not (rule.patvars - set(b)):
+                return rule, b
+    return None
+
+
+def rewrite_first(term: Term, rules: list[RewriteRule]) -> tuple[Term, Term, list[Term]] | None:
+    """Lean's `rw` with one rule (given as its readings per type): (new term, the instance rewritten, side goals)."""
+    found = first_instance(term, rules)
+    if found is None:
+        return None
+    rule, b = found
+    lhs, rhs, side = rule.instance(b)
+    return replace_subterm(term, lhs, rhs), lhs, side
