@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .matching import instantiate, match
 from .proof_terms import Application
-from .terms import PROP, TRUE, Cmp, Conn, Quant, Term, free_vars, replace_subterm
+from .terms import FALSE, PROP, TRUE, Cmp, Conn, Quant, Term, free_vars, replace_subterm
 
 
 @dataclass(frozen=True)
@@ -29,13 +29,18 @@ class RewriteRule:
         return instantiate(self.lhs, b), instantiate(self.rhs, b), [instantiate(s, b) for s in self.side]
 
 
-def rules_from(app: Application, reverse: bool = False) -> RewriteRule | None:
-    """The rule a (possibly partial) application gives, or None when its conclusion still has premises."""
+def rules_from(app: Application, reverse: bool = False, simp: bool = False) -> RewriteRule | None:
+    """The rule a (possibly partial) application gives. For simp, `¬p` and `a ≠ b` are read as `p = False` and
+    `(a = b) = False`, as Lean's simp reads them; for rw they are `(¬p) = True`."""
     c = app.schema.conclusion
     if isinstance(c, Cmp) and c.op == "=":
         lhs, rhs = c.lhs, c.rhs
     elif isinstance(c, Conn) and c.op == "iff":
         lhs, rhs = c.args
+    elif simp and not reverse and isinstance(c, Conn) and c.op == "not":
+        lhs, rhs = c.args[0], FALSE
+    elif simp and not reverse and isinstance(c, Cmp) and c.op == "≠":
+        lhs, rhs = Cmp("=", c.lhs, c.rhs), FALSE
     elif c.ty == PROP:
         if reverse:
             return None
