@@ -42,7 +42,8 @@ from .terms import (
 
 _FLIP = {">": "<", "≥": "≤"}
 _NEGATE = {"<": "≤", "≤": "<"}
-MAX_STEPS = 3000
+MAX_STEPS = 1500
+MAX_SIZE = 300  # a rewrite that would grow a term past this many nodes is refused (distributing lemmas loop)
 
 
 def head(t: Term) -> tuple:
@@ -108,14 +109,18 @@ class Simplifier:
             new_kids = tuple(self._visit(k, depth + 1) for k in kids)
             if new_kids != kids:
                 t = rebuild(t, new_kids)
+        seen = {t}
         for _ in range(24):
             self.steps += 1
             if self.steps > MAX_STEPS:
                 return t
             new = self._step(t, depth)
-            if new is None or new == t:
+            if new is None or new == t or new in seen or _size(new) > MAX_SIZE:
                 return t
             t = self._visit(new, depth + 1) if new.children() else new
+            if t in seen:
+                return t
+            seen.add(t)
         return t
 
     def _step(self, t: Term, depth: int) -> Term | None:
