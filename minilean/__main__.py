@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", metavar="FILE", help="print parse and replay coverage for a benchmark file")
     parser.add_argument("--proofs", default="data/proofs", help="folder of known proofs for --check")
     parser.add_argument("--solver-timeout-ms", type=int, default=5000, help="per-call limit of decision procedures")
+    parser.add_argument("--mathlib", type=int, default=2025, choices=(2024, 2025),
+                        help="follow this Mathlib era where versions differ (2024: norm_num may make no progress)")
     parser.add_argument("--crash-after", type=int, default=None, help="debug: exit when request N+1 arrives")
     args, extra = parser.parse_known_args(argv)
     unknown = [a for a in extra if a.startswith("-") and not (a.startswith("--") and "=" in a)]
@@ -41,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_check(args.check, args.proofs, solver_ms=args.solver_timeout_ms)
     from .protocol import Server, serve
 
-    server = Server(theorems_path=args.theorems, solver_ms=args.solver_timeout_ms)
+    server = Server(theorems_path=args.theorems, solver_ms=args.solver_timeout_ms, mathlib=args.mathlib)
     return serve(server, crash_after=args.crash_after)
 
 

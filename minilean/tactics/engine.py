@@ -37,6 +37,9 @@ class Context:
     messages: list[tuple[str, str]] = field(default_factory=list)  # (severity, text)
     has_sorry: bool = False
     sorry_goals: list = field(default_factory=list)  # goals closed by `sorry` (frontend.process `sorrys`)
+    # Mathlib era whose behaviour differs: before 2025 norm_num did not fail when it changed nothing
+    # (docs/minilean-lean-facts.md, versions); the default is the newest behaviour
+    mathlib: int = 2025
 
     def remaining_ms(self) -> int:
         """Time a solver call may take: the per-tactic limit, capped by what the REPL timeout leaves."""
