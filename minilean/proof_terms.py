@@ -22,12 +22,16 @@ from .matching import instantiate, match, normal_rel, same_prop
 from .parser import Syn, parse_term
 from .schemas import Param, Schema, lookup
 from .semantics import NotEvaluable, evaluate
-from .terms import INT, NAT, TRUE, Cmp, Conn, Imp, Quant, Term, Var, free_vars, pretty, substitute
+from .terms import FALSE, INT, NAT, TRUE, Cmp, Conn, Imp, Quant, Term, Var, free_vars, pretty, substitute
 
 # Runs a `by` block on a goal with the given target in the current context; raises when it does not close it.
 RunBy = Callable[[str, Term], None]
 
 _NEEDS_EXPECTED = ("by", "anon", "hole")
+
+
+class _Undetermined(Exception):
+    """A `by` or `⟨…⟩` argument whose type still has unfixed parameters."""
 
 
 @dataclass
@@ -36,7 +40,8 @@ class Application:
 
     schema: Schema
     bindings: dict[int, Term]
-    remaining: list[Param] = field(default_factory=list)  # explicit parameters not supplied, in order
+    remaining: list[Param] = field(default_factory=list)  # explicit parameters not supplied (or `_`, `?_`), in order
+    tactics: dict[str, str] = field(default_factory=dict)  # parameter name -> `by` block to prove it once known
 
     def unbound(self) -> set[int]:
         return set(self.schema.patvars) - set(self.bindings)
@@ -78,6 +83,9 @@ def schema_of_prop(name: str, prop: Term) -> Schema:
         elif isinstance(body, Imp):
             params.append(Param(body.name, True, prop=body.lhs))
             body = body.rhs
+        elif isinstance(body, Conn) and body.op == "not":
+            params.append(Param("a", True, prop=body.args[0]))  # ¬P is P → False
+            body = FALSE
         else:
             return Schema(name, None, tuple(params), body)
 
@@ -238,7 +246,12 @@ class ProofElaborator:
                             f"got {len(args)}", s.column)
         states = [(sch, {}) for sch in schemas]
         deferred: list[int] = []
+        holes: list[int] = []
+        pending: dict[int, str] = {}
         for index, arg in enumerate(args):
+            if arg.kind == "hole":
+                holes.append(index)
+                continue
             if arg.kind in _NEEDS_EXPECTED:
                 deferred.append(index)
                 continue
@@ -247,11 +260,22 @@ class ProofElaborator:
             states = [(sch, b2) for sch, b in states
                       if (b2 := match(sch.conclusion, expected, sch.patvars, b)) is not None] or states
         for index in deferred:
-            states = self._feed_expected(states, index, args[index], s)
+            try:
+                states = self._feed_expected(states, index, args[index], s)
+            except _Undetermined:
+                if not (partial and args[index].kind == "by"):
+                    raise ElabError(f"minilean cannot tell the type of argument {index + 1} of {schemas[0].name} "
+                                    "(give the other arguments or use `show`)", args[index].column) from None
+                pending[index] = args[index].args[0]  # proved once rewriting or apply has fixed its type
         if not states:
             raise ElabError(f"application type mismatch in {schemas[0].name}", s.column)
-        return [Application(sch, b, [p for p in [q for q in sch.params if q.explicit][len(args):]])
-                for sch, b in states]
+        out = []
+        for sch, b in states:
+            explicit = [q for q in sch.params if q.explicit]
+            gaps = sorted(holes + list(pending))
+            remaining = [explicit[i] for i in gaps] + explicit[len(args):]
+            out.append(Application(sch, b, remaining, {explicit[i].name: text for i, text in pending.items()}))
+        return out
 
     def _feed(self, states: list, index: int, arg: Syn, s: Syn) -> list:
         param = [p for p in states[0][0].params if p.explicit][index]
@@ -298,8 +322,7 @@ class ProofElaborator:
                 continue
             self.prove(arg, instantiate(param.prop, b))
             return [(sch, b)]
-        raise ElabError(f"minilean cannot tell the type of argument {index + 1} of {states[0][0].name} "
-                        "(give the other arguments or use `show`)", arg.column)
+        raise _Undetermined()
 
     def _full(self, apps: list[Application], s: Syn) -> Term:
         """A complete application: every explicit argument given and every parameter determined."""

@@ -24,6 +24,7 @@ class RewriteRule:
     patvars: frozenset[int]  # still free: fixed by matching
     bindings: tuple[tuple[int, Term], ...]  # fixed by the arguments
     side: tuple[Term, ...]  # hypotheses the rule needs, over its parameters
+    side_tactics: tuple[str | None, ...] = ()  # a `by` block given for a side hypothesis, run once it is known
 
     def instance(self, b: dict[int, Term]) -> tuple[Term, Term, list[Term]]:
         return instantiate(self.lhs, b), instantiate(self.rhs, b), [instantiate(s, b) for s in self.side]
@@ -50,9 +51,10 @@ def rules_from(app: Application, reverse: bool = False, simp: bool = False) -> R
     if reverse:
         lhs, rhs = rhs, lhs
     side = tuple(p.prop for p in app.remaining if p.prop is not None)
+    tactics = tuple(app.tactics.get(p.name) for p in app.remaining if p.prop is not None)
     # term parameters no argument gave are fixed by matching, like implicit ones
     free = frozenset(app.schema.patvars) - frozenset(app.bindings)
-    return RewriteRule(app.schema.name, lhs, rhs, free, tuple(app.bindings.items()), side)
+    return RewriteRule(app.schema.name, lhs, rhs, free, tuple(app.bindings.items()), side, tactics)
 
 
 def _subterms(t: Term, bound: frozenset[int]):
@@ -73,11 +75,14 @@ def first_instance(term: Term, rules: list[RewriteRule]) -> tuple[RewriteRule, d
     return None
 
 
-def rewrite_first(term: Term, rules: list[RewriteRule]) -> tuple[Term, Term, list[Term]] | None:
-    """Lean's `rw` with one rule (given as its readings per type): (new term, the instance rewritten, side goals)."""
+def rewrite_first(term: Term, rules: list[RewriteRule]
+                  ) -> tuple[Term, Term, list[tuple[Term, str | None]]] | None:
+    """Lean's `rw` with one rule (given as its readings per type): (new term, the instance rewritten, side goals
+    with the `by` block given for each, if any)."""
     found = first_instance(term, rules)
     if found is None:
         return None
     rule, b = found
     lhs, rhs, side = rule.instance(b)
-    return replace_subterm(term, lhs, rhs), lhs, side
+    tactics = rule.side_tactics or (None,) * len(side)
+    return replace_subterm(term, lhs, rhs), lhs, list(zip(side, tactics, strict=True))

@@ -14,11 +14,11 @@ from ..goals import Goal, Hyp
 from ..parser import ParseError, parse_term
 from ..proof_terms import is_syntactic_refl
 from ..rewriting import RewriteRule, rewrite_first, rules_from
-from ..terms import Term, pretty
+from ..terms import Term, free_vars, pretty
 from .args import split_list, split_location
 from .engine import Context, TacticError, tactic
 from .script import Atomic
-from .structural import assumption, elab_error, proof_elaborator
+from .structural import assumption, by_runner, elab_error, proof_elaborator
 
 
 def rules_for(goal: Goal, text: str, ctx: Context) -> tuple[list[RewriteRule], str]:
@@ -36,7 +36,8 @@ def rules_for(goal: Goal, text: str, ctx: Context) -> tuple[list[RewriteRule], s
     return rules, body.strip()
 
 
-def _rewrite(term: Term, rules: list[RewriteRule], goal: Goal, where: str) -> tuple[Term, list[Term]]:
+def _rewrite(term: Term, rules: list[RewriteRule], goal: Goal, where: str, ctx: Context
+             ) -> tuple[Term, list[Term]]:
     done = rewrite_first(term, rules)
     if done is None:
         names = goal.display_names()
@@ -44,7 +45,22 @@ def _rewrite(term: Term, rules: list[RewriteRule], goal: Goal, where: str) -> tu
         raise TacticError(f"tactic 'rewrite' failed, did not find instance of the pattern in the {where}\n"
                           f"  {pattern}\n{goal.render()}")
     new, _, side = done
-    return new, side
+    goals = []
+    run_by = by_runner(goal, ctx)
+    for prop, tactic_text in side:
+        if has_unfixed_parameters(prop, rules):
+            raise TacticError("rw: a hypothesis of the rule still has unknown parameters")
+        if tactic_text is None:
+            goals.append(prop)
+        else:
+            run_by(tactic_text, prop)
+    return new, goals
+
+
+def has_unfixed_parameters(prop: Term, rules: list[RewriteRule]) -> bool:
+    """Whether a side goal still mentions a parameter no match fixed (Lean would leave a metavariable)."""
+    params = set().union(*(r.patvars for r in rules)) if rules else set()
+    return bool(free_vars(prop) & params)
 
 
 @tactic("rw", "rewrite", "rwa")
@@ -65,7 +81,7 @@ def rw(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
                 if h is None or h.is_var:
                     raise TacticError(f"unknown hypothesis '{name}'")
                 try:
-                    new, side = _rewrite(h.type, rules, goal, "hypothesis")
+                    new, side = _rewrite(h.type, rules, goal, "hypothesis", ctx)
                 except TacticError:
                     if locations == ["*"]:
                         continue
@@ -76,19 +92,19 @@ def rw(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
             goal = Goal(goal.target, tuple(hyps), goal.tag)
             if locations == ["*"] and at_goal:
                 try:
-                    new, side = _rewrite(goal.target, rules, goal, "target expression")
+                    new, side = _rewrite(goal.target, rules, goal, "target expression", ctx)
                     goal, changed = Goal(new, goal.hyps, goal.tag), True
                     side_goals += side
                 except TacticError:
                     pass
             elif at_goal:
-                new, side = _rewrite(goal.target, rules, goal, "target expression")
+                new, side = _rewrite(goal.target, rules, goal, "target expression", ctx)
                 goal, changed = Goal(new, goal.hyps, goal.tag), True
                 side_goals += side
             if not changed:
                 raise TacticError("tactic 'rewrite' failed: did not find an instance of the pattern anywhere")
         else:
-            new, side = _rewrite(goal.target, rules, goal, "target expression")
+            new, side = _rewrite(goal.target, rules, goal, "target expression", ctx)
             goal = Goal(new, goal.hyps, goal.tag)
             side_goals += side
     others = [Goal(s, goal.hyps, None) for s in side_goals]
