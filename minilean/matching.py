@@ -50,7 +50,7 @@ def match(pattern: Term, term: Term, patvars: frozenset[int], bindings: dict[int
 
 
 def _match(p: Term, t: Term, patvars: frozenset[int], b: dict[int, Term]) -> bool:
-    if isinstance(p, Var) and p.fid in patvars:
+    if isinstance(p, Var) and (p.fid in patvars or p.fid in b):
         if p.fid in b:
             bound = b[p.fid]
             return same_prop(bound, t) if p.ty == PROP else bound == t

@@ -52,9 +52,11 @@ def rules_from(app: Application, reverse: bool = False, simp: bool = False) -> R
         lhs, rhs = rhs, lhs
     side = tuple(p.prop for p in app.remaining if p.prop is not None)
     tactics = tuple(app.tactics.get(p.name) for p in app.remaining if p.prop is not None)
-    # term parameters no argument gave are fixed by matching, like implicit ones
+    # term parameters no argument gave are fixed by matching, like implicit ones; the given ones are substituted
     free = frozenset(app.schema.patvars) - frozenset(app.bindings)
-    return RewriteRule(app.schema.name, lhs, rhs, free, tuple(app.bindings.items()), side, tactics)
+    b = app.bindings
+    return RewriteRule(app.schema.name, instantiate(lhs, b), instantiate(rhs, b), free, (),
+                       tuple(instantiate(x, b) for x in side), tactics)
 
 
 def _subterms(t: Term, bound: frozenset[int]):
