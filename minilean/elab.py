@@ -209,7 +209,9 @@ class Elaborator:
     def _binder_type(self, s: Syn) -> str | Term:
         if s.kind == "ident" and s.args[0] in TYPE_ALIASES:
             return TYPE_ALIASES[s.args[0]]
-        if s.kind == "implies" or (s.kind == "ident" and s.args[0][:1].isupper() and s.args[0] not in self.scope):
+        function_type = s.kind == "implies" and any(
+            a.kind == "ident" and a.args[0] in TYPE_ALIASES for a in s.args)
+        if function_type or (s.kind == "ident" and s.args[0][:1].isupper() and s.args[0] not in self.scope):
             raise ElabError(f"unsupported binder type (only ℕ ℤ ℚ ℝ Prop and propositions): {_show(s)}",
                             s.column)
         return self._prop(s)

@@ -71,8 +71,9 @@ def is_refl(target: Term) -> bool:
     return False
 
 
-def schema_of_prop(name: str, prop: Term) -> Schema:
-    """A hypothesis `∀ x, A → B` read as a lemma: its ∀ binders and premises become explicit parameters."""
+def schema_of_prop(name: str, prop: Term, negation_as_arrow: bool = False) -> Schema:
+    """A hypothesis `∀ x, A → B` read as a lemma: its ∀ binders and premises become explicit parameters
+    (and `¬A`, which is `A → False`, too when `negation_as_arrow`: for applying it, not for rewriting with it)."""
     params: list[Param] = []
     body = prop
     while True:
@@ -83,7 +84,7 @@ def schema_of_prop(name: str, prop: Term) -> Schema:
         elif isinstance(body, Imp):
             params.append(Param(body.name, True, prop=body.lhs))
             body = body.rhs
-        elif isinstance(body, Conn) and body.op == "not":
+        elif negation_as_arrow and isinstance(body, Conn) and body.op == "not":
             params.append(Param("a", True, prop=body.args[0]))  # ¬P is P → False
             body = FALSE
         else:
@@ -108,17 +109,23 @@ class ProofElaborator:
                             f"but is expected to have type\n  {pretty(expected, names)} : Prop", syn.column)
         return prop
 
-    def applications(self, text_or_syn: str | Syn) -> list[Application]:
-        """The ways a (possibly partial) application can be read, one per admissible type of its α."""
+    def applications(self, text_or_syn: str | Syn, negation_as_arrow: bool = False) -> list[Application]:
+        """The ways a (possibly partial) application can be read, one per admissible type of its α. A premise
+        not supplied stays a parameter (a side condition for rw and simp, a new goal for apply), never dropped."""
         syn = parse_term(text_or_syn) if isinstance(text_or_syn, str) else text_or_syn
         head, args = (syn.args[0], list(syn.args[1])) if syn.kind == "call" else (None, [])
         if syn.kind == "ident":
             head = syn.args[0]
         if head is not None:
+            prop = self._hypothesis(head, syn)
+            if prop is not None:
+                schema = schema_of_prop(head, prop, negation_as_arrow)
+                return self._apply([schema], args, None, syn, partial=True)
             schemas = self._schemas(head, syn)
             if schemas is not None:
                 return self._apply(schemas, args, None, syn, partial=True)
-        return [Application(schema_of_prop("this", self._proof(syn, None)), {})]
+        schema = schema_of_prop("this", self._proof(syn, None), negation_as_arrow)
+        return self._apply([schema], [], None, syn, partial=True)
 
     # ------------------------------------------------------------------------------------------ proofs
     def _proof(self, s: Syn, expected: Term | None) -> Term:
@@ -160,7 +167,8 @@ class ProofElaborator:
             head, args = s.args
             prop = self._hypothesis(head, s)
             if prop is not None:
-                return self._full(self._apply([schema_of_prop(head, prop)], list(args), expected, s), s)
+                return self._full(self._apply([schema_of_prop(head, prop, negation_as_arrow=True)], list(args),
+                                              expected, s), s)
             schemas = self._schemas(head, s)
             if schemas is None:
                 raise ElabError(f"unknown identifier '{head}'", s.column)

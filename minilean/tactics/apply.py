@@ -25,7 +25,7 @@ def apply(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
     if not text:
         raise TacticError("apply: expected a term")
     try:
-        apps = proof_elaborator(goal, ctx).applications(parse_term(text))
+        apps = proof_elaborator(goal, ctx).applications(parse_term(text), negation_as_arrow=True)
     except (ParseError, ElabError) as exc:
         raise elab_error(exc) from None
     for app in apps:

@@ -25,7 +25,9 @@ def prop_rules(name: str, p: Term, reverse: bool = False) -> list[RewriteRule]:
     """Rules from a hypothesis for simp: a conjunction gives one rule per conjunct (as Lean's simp splits it)."""
     if isinstance(p, Conn) and p.op == "and" and not reverse:
         return prop_rules(name, p.args[0]) + prop_rules(name, p.args[1])
-    rule = rules_from(Application(schema_of_prop(name, p), {}, []), reverse, simp=True)
+    schema = schema_of_prop(name, p)
+    # the premises of a hypothesis `A → l = r` are side conditions of its rule, as in Lean
+    rule = rules_from(Application(schema, {}, [q for q in schema.params if q.explicit]), reverse, simp=True)
     return [] if rule is None else [rule]
 
 

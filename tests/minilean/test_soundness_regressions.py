@@ -98,3 +98,20 @@ def test_rw_closes_syntactic_reflexivity():
 def test_linarith_links_a_nat_fact_to_its_cast():
     # Lean's linarith moves ℕ facts to ℤ, where `x < 3` and `(x:ℤ) > 1` talk about the same atom
     assert proves("(x : ℕ) (h : x < 3) (h2 : (x : ℤ) > 1) : x = 2", "linarith")
+
+
+# ------------------------------------------------------------------------------------------- found by the search
+def test_simp_all_does_not_turn_a_negated_hypothesis_into_false_equals_true():
+    # (found by the soundness search) true at x = 0, y = 1, so the goal 5 ≤ 4 must stay open
+    statement = "(x y : ℕ) (h1 : (y - 2) % (2 / x) ≠ max y (1 / 3)) (h2 : x = x) : (5 : ℕ) ≤ 4"
+    for proof in ["simp_all", "simp [h1]", "simp [h1] at h2", "norm_num [h1, h2]"]:
+        assert not proves(statement, proof), proof
+
+
+@pytest.mark.parametrize("proof", ["simp [h]", "rw [h]", "simp only [h]", "simp_all", "norm_num [h]"])
+def test_premises_of_a_hypothesis_stay_side_conditions(proof):
+    # h only says y = 1 when x > 0; with x = 0 and y = 2 the goal y = 1 is false
+    statement = "(x y : ℕ) (h : x > 0 → y = 1) (hx : x = 0) : y = 1"
+    assert not proves(statement, proof)
+    # with the premise provable, the rule applies
+    assert proves("(x y : ℕ) (h : x > 0 → y = 1) (hx : x > 0) : y = 1", "rw [h]\n  exact hx")
