@@ -31,7 +31,7 @@ RELATIONS = ("=", "≠", "<", "≤", ">", "≥")
 # ------------------------------------------------------------------------------------------------ trees
 # terms: ("num", Fraction, ty) ("var", name, ty) ("cast", t, ty) (op, a, b, ty) for + - * / % min max,
 #        ("^", a, n, ty) ("neg", a, ty) ("abs", a, ty)
-# props: ("cmp", rel, a, b) ("dvd", a, b) ("and", p, q) ("or", p, q) ("not", p)
+# props: ("cmp", rel, a, b) ("dvd", a, b) ("and", p, q) ("or", p, q) ("not", p) ("imp", p, q)
 
 def ty_of(t: tuple) -> str:
     return t[-1]
@@ -100,6 +100,8 @@ class Generator:
             return ("or", self.comparison(vs), self.comparison(vs))
         if roll < 0.25:
             return ("not", self.comparison(vs))
+        if roll < 0.32:
+            return ("imp", self.comparison(vs), self.comparison(vs))
         return self.comparison(vs)
 
     def near_miss(self, p: tuple, vs: dict[str, str]) -> tuple:
@@ -168,6 +170,8 @@ def lean(t: tuple) -> str:
         return f"({lean(t[1])}) {'∧' if k == 'and' else '∨'} ({lean(t[2])})"
     if k == "not":
         return f"¬({lean(t[1])})"
+    if k == "imp":
+        return f"(({lean(t[1])}) → ({lean(t[2])}))"
     if k == "false":
         return "False"
     return f"({lean(t[1])} {k} {lean(t[2])})"
@@ -294,6 +298,8 @@ class Z3Oracle:
             return z3.If(a == 0, b == 0, b % a == 0)
         if k == "not":
             return z3.Not(self.prop(p[1]))
+        if k == "imp":
+            return z3.Implies(self.prop(p[1]), self.prop(p[2]))
         parts = [self.prop(p[1]), self.prop(p[2])]
         return z3.And(parts) if k == "and" else z3.Or(parts)
 
@@ -384,6 +390,8 @@ def holds(p: tuple, env: dict) -> bool:
         return b == 0 if a == 0 else int(b) % int(a) == 0
     if k == "not":
         return not holds(p[1], env)
+    if k == "imp":
+        return (not holds(p[1], env)) or holds(p[2], env)
     if k == "and":
         return holds(p[1], env) and holds(p[2], env)
     return holds(p[1], env) or holds(p[2], env)
