@@ -100,3 +100,59 @@ def _match_offset(p: Op, t: Term, patvars: frozenset[int], b: dict[int, Term]) -
 
 def instantiate(pattern: Term, bindings: dict[int, Term]) -> Term:
     return substitute(pattern, bindings)
+
+
+def unify(a: Term, b: Term, variables: frozenset[int], bindings: dict[int, Term]) -> dict[int, Term] | None:
+    """First-order unification of two terms whose `variables` may stand for anything of their type, on both
+    sides (a lemma argument such as `Nat.zero_le _` against the parameter it must fit). Returns the extended
+    binding, fully resolved, or None."""
+    out = dict(bindings)
+    if not _unify(a, b, variables, out):
+        return None
+    for _ in range(len(out) + 1):
+        resolved = {k: substitute(v, out) for k, v in out.items()}
+        if resolved == out:
+            break
+        out = resolved
+    return out
+
+
+def _resolve(t: Term, variables: frozenset[int], b: dict[int, Term]) -> Term:
+    while isinstance(t, Var) and t.fid in variables and t.fid in b:
+        t = b[t.fid]
+    return t
+
+
+def _unify(a: Term, b: Term, variables: frozenset[int], s: dict[int, Term]) -> bool:
+    a, b = _resolve(a, variables, s), _resolve(b, variables, s)
+    if a == b:
+        return True
+    for x, y in ((a, b), (b, a)):
+        if isinstance(x, Var) and x.fid in variables:
+            if x.ty != y.ty or x.fid in free_vars_of(substitute(y, s)):
+                return False
+            s[x.fid] = y
+            return True
+    if a.ty == PROP:
+        a, b = normal_rel(a), normal_rel(b)
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, Num | Var | Const):
+        return a == b
+    if isinstance(a, Op):
+        return a.op == b.op and a.ty == b.ty and len(a.args) == len(b.args) and \
+            all(_unify(x, y, variables, s) for x, y in zip(a.args, b.args, strict=True))
+    if isinstance(a, Cmp):
+        return a.op == b.op and _unify(a.lhs, b.lhs, variables, s) and _unify(a.rhs, b.rhs, variables, s)
+    if isinstance(a, Conn):
+        return a.op == b.op and len(a.args) == len(b.args) and \
+            all(_unify(x, y, variables, s) for x, y in zip(a.args, b.args, strict=True))
+    if isinstance(a, Imp):
+        return _unify(a.lhs, b.lhs, variables, s) and _unify(a.rhs, b.rhs, variables, s)
+    return False
+
+
+def free_vars_of(t: Term) -> set[int]:
+    from .terms import free_vars
+
+    return free_vars(t)

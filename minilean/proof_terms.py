@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from .elab import ElabError, Elaborator, fresh_id
 from .goals import Goal
-from .matching import instantiate, match, normal_rel, same_prop
+from .matching import instantiate, match, normal_rel, same_prop, unify
 from .parser import Syn, parse_term
 from .schemas import Param, Schema, lookup
 from .semantics import NotEvaluable, evaluate
@@ -28,6 +28,10 @@ from .terms import FALSE, INT, NAT, TRUE, Cmp, Conn, Imp, Quant, Term, Var, free
 RunBy = Callable[[str, Term], None]
 
 _NEEDS_EXPECTED = ("by", "anon", "hole")
+
+
+class _NeedsContext(Exception):
+    """A lemma argument whose own implicit arguments only the other arguments can fix."""
 
 
 class _Undetermined(Exception):
@@ -263,7 +267,10 @@ class ProofElaborator:
             if arg.kind in _NEEDS_EXPECTED:
                 deferred.append(index)
                 continue
-            states = self._feed(states, index, arg, s)
+            try:
+                states = self._feed(states, index, arg, s)
+            except _NeedsContext:
+                deferred.append(index)
         if expected is not None and not partial:
             states = [(sch, b2) for sch, b in states
                       if (b2 := match(sch.conclusion, expected, sch.patvars, b)) is not None] or states
@@ -280,7 +287,8 @@ class ProofElaborator:
         out = []
         for sch, b in states:
             explicit = [q for q in sch.params if q.explicit]
-            gaps = sorted(holes + list(pending))
+            # a `_` for a term parameter is a metavariable for unification, not a missing argument
+            gaps = sorted([i for i in holes if explicit[i].prop is not None] + list(pending))
             remaining = [explicit[i] for i in gaps] + explicit[len(args):]
             out.append(Application(sch, b, remaining, {explicit[i].name: text for i, text in pending.items()}))
         return out
@@ -307,7 +315,12 @@ class ProofElaborator:
             if not out:
                 raise ElabError(f"application type mismatch in {states[0][0].name}", arg.column)
             return out
-        proved = self._proof(arg, None)
+        try:
+            proved = self._proof(arg, None)
+        except ElabError as exc:
+            if arg.kind in ("call", "ident") and "don't know how to synthesize" in exc.message:
+                raise _NeedsContext() from None  # e.g. `Nat.zero_le _`: its `_` is fixed by the other arguments
+            raise
         out = []
         for sch, b in states:
             pattern = [p for p in sch.params if p.explicit][index].prop
@@ -326,11 +339,32 @@ class ProofElaborator:
             param = [p for p in sch.params if p.explicit][index]
             if param.var is not None:
                 raise ElabError(f"{param.name} expects a term, not a proof", arg.column)
-            if free_vars(param.prop) & (set(sch.patvars) - set(b)):
+            open_vars = free_vars(param.prop) & (set(sch.patvars) - set(b))
+            if open_vars and arg.kind in ("call", "ident"):
+                unified = self._unify_argument(sch, b, param, arg)
+                if unified is not None:
+                    return [(sch, unified)]
+            if open_vars:
                 continue
             self.prove(arg, instantiate(param.prop, b))
             return [(sch, b)]
         raise _Undetermined()
+
+    def _unify_argument(self, sch: Schema, b: dict[int, Term], param: Param, arg: Syn) -> dict[int, Term] | None:
+        """A lemma argument with parameters of its own left open (`Nat.zero_le _`) against a parameter that is
+        only partly known: unify the two; both must end fully determined."""
+        for inner in self.applications(arg):
+            if inner.remaining:
+                continue
+            conclusion = instantiate(inner.schema.conclusion, inner.bindings)
+            variables = frozenset(sch.patvars) | frozenset(inner.unbound())
+            got = unify(instantiate(param.prop, b), conclusion, variables, b)
+            if got is None:
+                continue
+            if free_vars(instantiate(conclusion, got)) & variables:
+                continue
+            return {k: v for k, v in got.items() if k in sch.patvars}
+        return None
 
     def _full(self, apps: list[Application], s: Syn) -> Term:
         """A complete application: every explicit argument given and every parameter determined."""
