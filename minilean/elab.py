@@ -30,15 +30,19 @@ from .terms import (
     TRUE,
     TYPE_ALIASES,
     TYPE_RANK,
+    App,
+    BigOp,
     Cmp,
     Conn,
     Imp,
     Num,
     Op,
+    Pred,
     Quant,
     Term,
     Var,
     cast,
+    function_type,
 )
 
 _fresh = itertools.count(1000)
@@ -59,10 +63,12 @@ class ElabError(Exception):
 
 
 _ARITH = ("bin", "neg")
-_UNSUPPORTED_FUNCTIONS = {
-    "Real.log", "Real.exp", "Real.cos", "Real.sin", "Real.tan", "Real.pi", "Real.logb", "Nat.Prime", "Nat.gcd",
-    "Nat.lcm", "Int.floor", "Int.ceil", "Finset.range", "Finset.Icc", "Nat.factorial", "Real.rpow", "Nat.digits",
-}
+_REAL_RESULT = {"Real.log": "log", "Real.exp": "exp", "Real.sin": "sin", "Real.cos": "cos", "Real.tan": "tan",
+                "Real.logb": "logb"}
+_NAT_RESULT = {"Nat.gcd": "gcd", "Nat.lcm": "lcm", "Nat.factorial": "factorial"}
+_PREDICATES = ("Nat.Prime", "Even", "Odd")
+_FINSETS = {"Finset.range": 1, "Finset.Icc": 2, "Finset.Ico": 2, "Finset.Ioc": 2, "Finset.Ioo": 2}
+_UNSUPPORTED_FUNCTIONS = {"Finset.range", "Finset.Icc", "Real.rpow", "Nat.digits", "Nat.divisors", "Nat.choose"}
 
 
 class _Meta:
@@ -100,6 +106,8 @@ class Elaborator:
         self.metas: dict[int, _Meta] = {}
         self.binder_types: dict[tuple, str] = {}  # untyped binder -> type found by the discovery pass
         self.discovering = False
+        self._bigops: dict[int, Term] = {}  # big operators elaborated once per syntax node
+        self._depth = 0  # nesting of big operators, which gives their bound variables canonical ids
         self._links: list[_Meta] | None = None  # set while building a tree no known type fixes
 
     # ------------------------------------------------------------------------------------------ props
@@ -123,6 +131,7 @@ class Elaborator:
             raise ElabError(f"minilean cannot elaborate the binder types of this statement ({failure.message})",
                             failure.column)
         self.binder_types = _binder_types(metas, s)
+        self._bigops = {}  # built with provisional types during discovery
         return self._prop(s)
 
     def _prop(self, s: Syn) -> Term:
@@ -155,7 +164,16 @@ class Elaborator:
             if self._type_name(ty) != PROP:
                 raise ElabError("type expected to be Prop", s.column)
             return self._prop(inner)
-        if k == "call" and s.args[0] not in ("abs", "min", "max", "Real.sqrt", "Int.natAbs", "Int.toNat"):
+        if k == "call" and s.args[0] in _PREDICATES:
+            head, args = s.args
+            if len(args) != 1:
+                raise ElabError(f"{head} takes one argument", s.column)
+            arg = self.term(args[0], NAT) if head == "Nat.Prime" else self.term(args[0])
+            if arg.ty not in (NAT, INT):
+                raise ElabError(f"{head}: expected a natural number or an integer", s.column)
+            return Pred(head, (arg,))
+        if k == "call" and s.args[0] not in ("abs", "min", "max", "Real.sqrt", "Int.natAbs", "Int.toNat") \
+                and s.args[0] not in _REAL_RESULT and s.args[0] not in _NAT_RESULT:
             raise self._unknown(s.args[0], s)
         if k in ("bin", "neg", "nat", "dec", "call", "coe"):
             raise ElabError("type mismatch: a number is not a proposition", s.column)
@@ -168,7 +186,7 @@ class Elaborator:
         try:
             for names, ty_syn, pred in binders:
                 ty = None if ty_syn is None else self._binder_type(ty_syn)
-                if ty is not None and ty not in NUMERIC_TYPES and ty != PROP:
+                if ty is not None and not isinstance(ty, str):
                     # a hypothesis binder (h : P)
                     if q == "∃":
                         raise ElabError("unsupported: existential over a proof", s.column)
@@ -176,6 +194,8 @@ class Elaborator:
                     for name in names:
                         layers.append(("hyp", (name, prop)))
                     continue
+                if isinstance(ty, str) and function_type(ty) is not None and q == "∃":
+                    raise ElabError("unsupported: an existential over functions", s.column)
                 for index, name in enumerate(names):
                     fid = fresh_id()
                     key = (id(binders), id(names), index)
@@ -209,6 +229,9 @@ class Elaborator:
     def _binder_type(self, s: Syn) -> str | Term:
         if s.kind == "ident" and s.args[0] in TYPE_ALIASES:
             return TYPE_ALIASES[s.args[0]]
+        fn = _function_type_syntax(s)
+        if fn is not None:
+            return fn
         function_type = s.kind == "implies" and any(
             a.kind == "ident" and a.args[0] in TYPE_ALIASES for a in s.args)
         if function_type or (s.kind == "ident" and s.args[0][:1].isupper() and s.args[0] not in self.scope):
@@ -317,6 +340,10 @@ class Elaborator:
         k = s.kind
         if k in ("nat", "dec", "coe", "hole"):
             return None
+        if k == "ident" and s.args[0] == "Real.pi":
+            return REAL
+        if k == "ident" and self._successor(s) is not None:
+            return NAT
         if k == "ident":
             name = s.args[0]
             var = self.scope.get(name)
@@ -324,12 +351,25 @@ class Elaborator:
                 raise self._unknown(name, s)
             if var.ty == PROP:
                 raise ElabError(f"type mismatch: {name} is a proposition, a number is expected", s.column)
+            if function_type(var.ty) is not None:
+                raise ElabError(f"function expected to be applied: {name}", s.column)
             ty = self._resolve_known(var.ty)
             return ty
         if k == "ascribe":
             return self._type_name(s.args[1])
+        if k == "bigop":
+            return self._big_operator(s).ty
         if k == "call":
             head, args = s.args
+            var = self.scope.get(head)
+            if var is not None and function_type(var.ty) is not None:
+                return function_type(var.ty)[1]
+            if head in _REAL_RESULT:
+                return REAL
+            if head in _NAT_RESULT:
+                return NAT
+            if head in ("Int.floor", "Int.ceil"):
+                return INT
             if head in ("Real.sqrt",):
                 return REAL
             if head in ("Int.natAbs", "Int.toNat"):
@@ -366,7 +406,11 @@ class Elaborator:
             op, a, b = s.args
             if op == "^":
                 base = self._build(a, ty)
-                exponent = self._exponent(b)
+                exponent = self._exponent(b, ty)
+                if exponent.ty == REAL:
+                    return Op("rpow", (base, exponent), ty)
+                if exponent.ty == INT:
+                    return Op("zpow", (base, exponent), ty)
                 return Op("^", (base, exponent), ty)
             if op == "%" and ty in (RAT, REAL):
                 raise ElabError(f"failed to synthesize\n  HMod {ty} {ty} ?m", s.column)
@@ -377,15 +421,63 @@ class Elaborator:
             return Op("neg", (self._build(s.args[0], ty),), ty)
         return self._leaf(s, ty)
 
-    def _exponent(self, s: Syn) -> Term:
+    def _exponent(self, s: Syn, base_ty: str) -> Term:
+        """ℕ exponents are Monoid.npow; a real exponent on a real base is Real.rpow, an integer one on ℚ or ℝ is
+        zpow (docs/minilean-lean-facts.md, powers)."""
         exponent = self.term(s)
-        if exponent.ty != NAT:
-            raise ElabError(f"unsupported: exponent of type {exponent.ty} (only natural-number powers are modelled)",
-                            s.column)
-        return exponent
+        if exponent.ty == NAT or (exponent.ty == REAL and base_ty == REAL) or \
+                (exponent.ty == INT and base_ty in (RAT, REAL)):
+            return exponent
+        raise ElabError(f"unsupported: exponent of type {exponent.ty} on a base of type {base_ty}", s.column)
+
+    def _successor(self, s: Syn) -> Var | None:
+        """`k.succ` for a natural-number variable k (read as k + 1, its simp normal form)."""
+        base, _, fld = s.args[0].rpartition(".")
+        var = self.scope.get(base)
+        if fld == "succ" and var is not None and self._resolve_known(var.ty) == NAT:
+            return var
+        return None
+
+    def _big_operator(self, s: Syn) -> Term:
+        """`∑ k ∈ Finset.range n, body` or over `Finset.Icc a b` (Ico, Ioc, Ioo): elaborated once, as a leaf whose
+        body is its own tree (Lean elaborates `Finset.sum s fun k => body` with no expected type)."""
+        cached = self._bigops.get(id(s))
+        if cached is not None:
+            return cached
+        op, name, where, body = s.args
+        if where.kind != "call" or where.args[0] not in _FINSETS or len(where.args[1]) != _FINSETS[where.args[0]]:
+            raise ElabError("unsupported: a big operator over anything but Finset.range n, Finset.Icc a b, "
+                            "Finset.Ico, Finset.Ioc, Finset.Ioo", s.column)
+        kind = where.args[0].split(".")[1]
+        if kind == "range":
+            hi = self.term(where.args[1][0], NAT)
+            lo = Num(Fraction(0), NAT)
+        else:
+            lo, hi = self._tree(list(where.args[1]), None, where)
+        if lo.ty not in (NAT, INT):
+            raise ElabError("unsupported: a big operator over a set of non-integers", s.column)
+        fid = -1000 - self._depth
+        saved = dict(self.scope)
+        self.scope[name] = Var(fid, name, lo.ty)
+        self._depth += 1
+        try:
+            inner = self.term(body)
+        finally:
+            self._depth -= 1
+            self.scope = saved
+        out = BigOp(op, fid, name, lo.ty, kind, lo, hi, inner, inner.ty)
+        self._bigops[id(s)] = out
+        return out
 
     def _leaf(self, s: Syn, ty: str) -> Term:
         k = s.kind
+        if k == "bigop":
+            return self._coerce(self._big_operator(s), ty, s)
+        if k == "ident" and s.args[0] == "Real.pi":
+            return self._coerce(Op("pi", (), REAL), ty, s)
+        if k == "ident" and self._successor(s) is not None:
+            var = self._successor(s)
+            return self._coerce(Op("+", (Var(var.fid, var.name, NAT), Num(Fraction(1), NAT)), NAT), ty, s)
         if k == "nat":
             return Num(Fraction(s.args[0]), ty)
         if k == "dec":
@@ -452,6 +544,32 @@ class Elaborator:
                 raise ElabError(f"{head} takes one argument", s.column)
             inner = self.term(args[0], INT)
             return self._coerce(Op(head.split(".")[1], (inner,), NAT), ty, s)
+        var = self.scope.get(head)
+        if var is not None and function_type(var.ty) is not None:
+            domains, codomain = function_type(var.ty)
+            if len(args) != len(domains):
+                raise ElabError(f"{head} takes {len(domains)} argument(s)", s.column)
+            applied = App(Var(var.fid, var.name, var.ty), tuple(self.term(a, d) for a, d in zip(args, domains,
+                                                                                              strict=True)),
+                          codomain)
+            return self._coerce(applied, ty, s)
+        if head in _NAT_RESULT:
+            arity = 1 if head == "Nat.factorial" else 2
+            if len(args) != arity:
+                raise ElabError(f"{head} takes {arity} argument(s)", s.column)
+            return self._coerce(Op(_NAT_RESULT[head], tuple(self.term(a, NAT) for a in args), NAT), ty, s)
+        if head in _REAL_RESULT:
+            arity = 2 if head == "Real.logb" else 1
+            if len(args) != arity:
+                raise ElabError(f"{head} takes {arity} argument(s)", s.column)
+            return self._coerce(Op(_REAL_RESULT[head], tuple(self.term(a, REAL) for a in args), REAL), ty, s)
+        if head in ("Int.floor", "Int.ceil"):
+            if len(args) != 1:
+                raise ElabError(f"{head} takes one argument", s.column)
+            inner = self.term(args[0])
+            if inner.ty not in (RAT, REAL):
+                inner = cast(inner, REAL) if inner.ty in (NAT, INT) else inner
+            return self._coerce(Op("floor" if head == "Int.floor" else "ceil", (inner,), INT), ty, s)
         if head in self.scope:
             raise ElabError(f"function expected\n  {head}", s.column)
         raise self._unknown(head, s)
@@ -481,6 +599,23 @@ def _binder_types(metas: list[_Meta], where: Syn) -> dict[tuple, str]:
         else:
             out[meta.key] = NAT
     return out
+
+
+def _function_type_syntax(s: Syn) -> str | None:
+    """`ℝ → ℝ`, `ℕ → ℕ → ℝ` as a type name, or None when `s` is not a function type over ℕ ℤ ℚ ℝ."""
+    if s.kind != "implies":
+        return None
+    parts = []
+    node = s
+    while node.kind == "implies":
+        dom = node.args[0]
+        if dom.kind != "ident" or TYPE_ALIASES.get(dom.args[0]) not in NUMERIC_TYPES:
+            return None
+        parts.append(TYPE_ALIASES[dom.args[0]])
+        node = node.args[1]
+    if node.kind != "ident" or TYPE_ALIASES.get(node.args[0]) not in NUMERIC_TYPES:
+        return None
+    return " → ".join(parts + [TYPE_ALIASES[node.args[0]]])
 
 
 def _show(s: Syn) -> str:

@@ -129,20 +129,33 @@ class _ToSyn(Transformer):
         return self._node("iff", tree, tuple(tree.children))
 
     def implies(self, tree):
-        return self._node("implies", tree, tuple(tree.children))
+        return self._node("implies", tree, _operands(tree))
 
     def or_(self, tree):
-        return self._node("or", tree, tuple(tree.children))
+        return self._node("or", tree, _operands(tree))
 
     def and_(self, tree):
-        return self._node("and", tree, tuple(tree.children))
+        return self._node("and", tree, _operands(tree))
+
+    def bigop(self, tree):
+        op, name, where, body = tree.children
+        return self._node("bigop", tree, (str(op), str(name), where, body))
+
+    def factorial(self, tree):
+        return self._node("call", tree, ("Nat.factorial", tuple(tree.children)))
+
+    def floor_bars(self, tree):
+        return self._node("call", tree, ("Int.floor", tuple(tree.children)))
+
+    def ceil_bars(self, tree):
+        return self._node("call", tree, ("Int.ceil", tuple(tree.children)))
 
     def not_(self, tree):
         return self._node("not", tree, tuple(tree.children))
 
     def rel(self, tree):
         lhs, op, rhs = tree.children
-        return self._node("rel", tree, (str(op), lhs, rhs))
+        return self._node("rel", tree, ({">=": "≥", "<=": "≤"}.get(str(op), str(op)), lhs, rhs))
 
     def dvd(self, tree):
         lhs, rhs = tree.children
@@ -229,6 +242,11 @@ class _ToSyn(Transformer):
 
     def _block(self, ref) -> str:
         return self.blocks[int(str(ref)[1:-1])]
+
+
+def _operands(tree: Tree) -> tuple:
+    """The operands of a binary connective (the connective's own token, → or ->, is dropped)."""
+    return tuple(c for c in tree.children if not isinstance(c, Token))
 
 
 def parse_term(text: str) -> Syn:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from .terms import INT, NAT, Cmp, Conn, Const, Imp, Num, Op, Quant, Term, Var
+from .terms import INT, NAT, App, BigOp, Cmp, Conn, Const, Imp, Num, Op, Pred, Quant, Term, Var
 
 # Refuse to build numbers beyond this many bits: Lean would hit its recursion limit long before.
 MAX_BITS = 200_000
@@ -74,7 +74,70 @@ def evaluate(term: Term, env: dict[int, Fraction | bool] | None = None) -> Fract
         return (not evaluate(term.lhs, env)) or bool(evaluate(term.rhs, env))
     if isinstance(term, Quant):
         raise NotEvaluable("quantifier")
+    if isinstance(term, App):
+        raise NotEvaluable(f"function {term.fn.name}")
+    if isinstance(term, Pred):
+        return _predicate(term.name, [evaluate(a, env) for a in term.args])
+    if isinstance(term, BigOp):
+        return _big_operator(term, env)
     raise NotEvaluable(f"cannot evaluate {term!r}")
+
+
+MAX_TERMS = 20000
+
+
+def _big_operator(t: BigOp, env) -> Fraction:
+    lo, hi = evaluate(t.lo, env), evaluate(t.hi, env)
+    indices = t.indices(int(lo), int(hi))
+    if len(indices) > MAX_TERMS:
+        raise NotEvaluable("too many terms")
+    total = Fraction(0) if t.op == "∑" else Fraction(1)
+    inner = dict(env)
+    for k in indices:
+        inner[t.fid] = Fraction(k)
+        v = evaluate(t.body, inner)
+        total = _check(total + v) if t.op == "∑" else _check(total * v)
+    return total
+
+
+def is_prime(n: int) -> bool:
+    """Deterministic Miller–Rabin for n < 3.3·10^24 (the bases below suffice), exact trial division first."""
+    if n < 2:
+        return False
+    small = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41)
+    for p in small:
+        if n % p == 0:
+            return n == p
+    if n >= 3_317_044_064_679_887_385_961_981:
+        raise NotEvaluable("number too large for minilean's primality test")
+    d, r = n - 1, 0
+    while d % 2 == 0:
+        d, r = d // 2, r + 1
+    for a in small:
+        x = pow(a, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(r - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def _predicate(name: str, vals: list) -> bool:
+    v = vals[0]
+    if v.denominator != 1:
+        raise NotEvaluable(name)
+    n = int(v)
+    if name == "Nat.Prime":
+        return is_prime(n)
+    if name == "Even":
+        return n % 2 == 0
+    if name == "Odd":
+        return n % 2 == 1
+    raise NotEvaluable(name)
 
 
 def compare(op: str, a, b, ty: str) -> bool:
@@ -141,7 +204,62 @@ def _op(t: Op, env) -> Fraction:
         return abs(vals[0])
     if op == "toNat":
         return max(vals[0], Fraction(0))
+    if op in ("gcd", "lcm"):
+        a, b = int(vals[0]), int(vals[1])
+        g = math.gcd(a, b)
+        return Fraction(g if op == "gcd" else (0 if g == 0 else a * b // g))
+    if op == "factorial":
+        if vals[0] > 3000:
+            raise NotEvaluable("number too large")
+        return Fraction(math.factorial(int(vals[0])))
+    if op == "floor":
+        return Fraction(math.floor(vals[0]))
+    if op == "ceil":
+        return Fraction(math.ceil(vals[0]))
+    if op == "zpow":
+        base, e = vals[0], int(vals[1])
+        if e >= 0:
+            return _op(Op("^", (Num(base, ty), Num(Fraction(e), NAT)), ty), env)
+        return Fraction(0) if base == 0 else 1 / _op(Op("^", (Num(base, ty), Num(Fraction(-e), NAT)), ty), env)
+    if op == "rpow":
+        return _rpow(vals[0], vals[1])
+    # Mathlib's simp lemmas Real.log_one, Real.exp_zero, Real.sin_zero, Real.cos_zero, Real.tan_zero
+    special = {("log", Fraction(1)): 0, ("exp", Fraction(0)): 1, ("sin", Fraction(0)): 0, ("cos", Fraction(0)): 1,
+               ("tan", Fraction(0)): 0}
+    if op in ("log", "exp", "sin", "cos", "tan") and (op, vals[0]) in special:
+        return Fraction(special[(op, vals[0])])
     raise NotEvaluable(op)
+
+
+def _rpow(base: Fraction, e: Fraction) -> Fraction:
+    """`Real.rpow` where the value is rational and exactly known (docs/minilean-lean-facts.md, rpow)."""
+    if e.denominator == 1:
+        # an integer exponent agrees with zpow, for negative bases too (cos (n π) = (-1)^n)
+        n = int(e)
+        if abs(n) > 4096:
+            raise NotEvaluable("number too large")
+        if n >= 0:
+            return base ** n
+        return Fraction(0) if base == 0 else 1 / base ** (-n)
+    if base == 0:
+        return Fraction(0)  # 0 ^ y = 0 for y ≠ 0
+    if base < 0:
+        raise NotEvaluable("a negative base with a fractional real exponent")
+    q = e.denominator
+    root = [_int_root(base.numerator, q), _int_root(base.denominator, q)]
+    if None in root:
+        raise NotEvaluable("an irrational power")
+    return Fraction(root[0], root[1]) ** e.numerator
+
+
+def _int_root(n: int, q: int) -> int | None:
+    r = round(n ** (1 / q)) if n < 2 ** 1000 else None
+    if r is None:
+        return None
+    for c in (r - 1, r, r + 1):
+        if c >= 0 and c ** q == n:
+            return c
+    return None
 
 
 def _check(v: Fraction) -> Fraction:
