@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .terms import NAT, PROP, Cmp, Conn, Const, Imp, Num, Op, Quant, Term, Var, substitute
+from .terms import NAT, PROP, App, BigOp, Cmp, Conn, Const, Imp, Num, Op, Pred, Quant, Term, Var, substitute
 
 _FLIP = {">": "<", "≥": "≤"}
 
@@ -85,6 +85,16 @@ def _match(p: Term, t: Term, patvars: frozenset[int], b: dict[int, Term]) -> boo
             return False
         body = substitute(t.body, {t.fid: Var(p.fid, p.name, p.var_ty)})
         return _match(p.body, body, patvars, b)
+    if isinstance(p, App):
+        return isinstance(t, App) and t.fn == p.fn and len(t.args) == len(p.args) and \
+            all(_match(x, y, patvars, b) for x, y in zip(p.args, t.args, strict=True))
+    if isinstance(p, Pred):
+        return isinstance(t, Pred) and t.name == p.name and \
+            all(_match(x, y, patvars, b) for x, y in zip(p.args, t.args, strict=True))
+    if isinstance(p, BigOp):
+        return isinstance(t, BigOp) and (t.op, t.kind, t.var_ty, t.ty) == (p.op, p.kind, p.var_ty, p.ty) and \
+            _match(p.lo, t.lo, patvars, b) and _match(p.hi, t.hi, patvars, b) and \
+            _match(p.body, substitute(t.body, {t.fid: p.var}), patvars, b)
     return False
 
 
@@ -149,6 +159,10 @@ def _unify(a: Term, b: Term, variables: frozenset[int], s: dict[int, Term]) -> b
             all(_unify(x, y, variables, s) for x, y in zip(a.args, b.args, strict=True))
     if isinstance(a, Imp):
         return _unify(a.lhs, b.lhs, variables, s) and _unify(a.rhs, b.rhs, variables, s)
+    if isinstance(a, App | Pred):
+        same_head = a.fn == b.fn if isinstance(a, App) else a.name == b.name
+        return same_head and len(a.args) == len(b.args) and \
+            all(_unify(x, y, variables, s) for x, y in zip(a.args, b.args, strict=True))
     return False
 
 

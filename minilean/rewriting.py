@@ -30,6 +30,22 @@ class RewriteRule:
         return instantiate(self.lhs, b), instantiate(self.rhs, b), [instantiate(s, b) for s in self.side]
 
 
+@dataclass(frozen=True)
+class NativeRule(RewriteRule):
+    """A lemma minilean applies as a function from a term to its rewrite (the big-operator lemmas, bigops.py)."""
+
+    step: object = None  # Callable[[Term], Term | None]
+
+
+def native_rule(name: str) -> NativeRule | None:
+    from .bigops import native_step
+
+    step = native_step(name)
+    if step is None:
+        return None
+    return NativeRule(name, TRUE, TRUE, frozenset(), (), (), (), step)
+
+
 def rules_from(app: Application, reverse: bool = False, simp: bool = False) -> RewriteRule | None:
     """The rule a (possibly partial) application gives. For simp, `¬p` and `a ≠ b` are read as `p = False` and
     `(a = b) = False`, as Lean's simp reads them; for rw they are `(¬p) = True`."""
@@ -71,6 +87,8 @@ def _subterms(t: Term, bound: frozenset[int]):
 def first_instance(term: Term, rules: list[RewriteRule]) -> tuple[RewriteRule, dict[int, Term]] | None:
     for sub in _subterms(term, frozenset()):
         for rule in rules:
+            if isinstance(rule, NativeRule):
+                continue
             b = match(rule.lhs, sub, rule.patvars, dict(rule.bindings))
             if b is not None and not (rule.patvars - set(b)):
                 return rule, b
@@ -81,6 +99,12 @@ def rewrite_first(term: Term, rules: list[RewriteRule]
                   ) -> tuple[Term, Term, list[tuple[Term, str | None]]] | None:
     """Lean's `rw` with one rule (given as its readings per type): (new term, the instance rewritten, side goals
     with the `by` block given for each, if any)."""
+    for rule in rules:
+        if isinstance(rule, NativeRule):
+            for sub in _subterms(term, frozenset()):
+                new = rule.step(sub)
+                if new is not None:
+                    return replace_subterm(term, sub, new), sub, []
     found = first_instance(term, rules)
     if found is None:
         return None

@@ -18,7 +18,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .matching import match, same_prop
-from .rewriting import RewriteRule
+from .rewriting import NativeRule, RewriteRule
 from .semantics import MAX_BITS, NotEvaluable, compare, emod, evaluate
 from .terms import (
     FALSE,
@@ -44,6 +44,7 @@ _FLIP = {">": "<", "≥": "≤"}
 _NEGATE = {"<": "≤", "≤": "<"}
 MAX_STEPS = 1500
 MAX_SIZE = 300  # a rewrite that would grow a term past this many nodes is refused (distributing lemmas loop)
+MAX_EXPANSION = 3000  # expanding a big operator term by term may go further
 
 
 def head(t: Term) -> tuple:
@@ -86,6 +87,8 @@ class Simplifier:
 
             self.rules += default_rules()
         self.facts = list(facts or [])
+        self.native = [r for r in self.rules if isinstance(r, NativeRule)]
+        self.rules = [r for r in self.rules if not isinstance(r, NativeRule)]
         self._perm = {id(r): is_permutation(r) for r in self.rules}
         self._index: dict[tuple, list[RewriteRule]] = {}
         self._any: list[RewriteRule] = []
@@ -115,7 +118,7 @@ class Simplifier:
             if self.steps > MAX_STEPS:
                 return t
             new = self._step(t, depth)
-            if new is None or new == t or new in seen or _size(new) > MAX_SIZE:
+            if new is None or new == t or new in seen:
                 return t
             t = self._visit(new, depth + 1) if new.children() else new
             if t in seen:
@@ -131,6 +134,10 @@ class Simplifier:
             new = self._apply(rule, t, depth)
             if new is not None:
                 return new
+        for rule in self.native:
+            new = rule.step(t)
+            if new is not None and _size(new) <= MAX_EXPANSION:
+                return new
         return self._builtin(t)
 
     def _apply(self, rule: RewriteRule, t: Term, depth: int) -> Term | None:
@@ -138,6 +145,8 @@ class Simplifier:
         if b is None or rule.patvars - set(b):
             return None
         lhs, rhs, side = rule.instance(b)
+        if _size(rhs) > MAX_SIZE:
+            return None
         if self._perm[id(rule)] and not _order_key(rhs) < _order_key(lhs):
             return None
         if not all(self._discharge(s, depth) for s in side):

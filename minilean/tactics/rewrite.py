@@ -13,7 +13,7 @@ from ..elab import ElabError
 from ..goals import Goal, Hyp
 from ..parser import ParseError, parse_term
 from ..proof_terms import is_syntactic_refl
-from ..rewriting import RewriteRule, rewrite_first, rules_from
+from ..rewriting import NativeRule, RewriteRule, native_rule, rewrite_first, rules_from
 from ..terms import Term, free_vars, pretty
 from .args import split_list, split_location
 from .engine import Context, TacticError, tactic
@@ -26,6 +26,9 @@ def rules_for(goal: Goal, text: str, ctx: Context) -> tuple[list[RewriteRule], s
     text = text.strip()
     reverse = text.startswith(("←", "<-"))
     body = text[1:] if text.startswith("←") else text[2:] if text.startswith("<-") else text
+    native = native_rule(body.strip())
+    if native is not None and not reverse:
+        return [native], body.strip()
     try:
         apps = proof_elaborator(goal, ctx).applications(parse_term(body.strip()))
     except (ParseError, ElabError) as exc:
@@ -41,7 +44,7 @@ def _rewrite(term: Term, rules: list[RewriteRule], goal: Goal, where: str, ctx: 
     done = rewrite_first(term, rules)
     if done is None:
         names = goal.display_names()
-        pattern = pretty(rules[0].lhs, names)
+        pattern = rules[0].name if isinstance(rules[0], NativeRule) else pretty(rules[0].lhs, names)
         raise TacticError(f"tactic 'rewrite' failed, did not find instance of the pattern in the {where}\n"
                           f"  {pattern}\n{goal.render()}")
     new, _, side = done

@@ -12,7 +12,7 @@ from ..goals import Goal, Hyp
 from ..matching import instantiate, same_prop
 from ..parser import ParseError, parse_term
 from ..proof_terms import Application, schema_of_prop
-from ..rewriting import RewriteRule, rules_from
+from ..rewriting import RewriteRule, native_rule, rules_from
 from ..simp import Simplifier
 from ..terms import FALSE, TRUE, Cmp, Conn, Const, Imp, Quant, Term, pretty
 from .args import rewrite_at, split_list, split_location
@@ -45,6 +45,10 @@ def simp_rules(goal: Goal, items: list[str], ctx: Context) -> list[RewriteRule]:
         hyp = goal.find_hyp(text)
         if hyp is not None and not hyp.is_var:
             rules += prop_rules(text, hyp.type, reverse)
+            continue
+        native = native_rule(text)
+        if native is not None and not reverse:
+            rules.append(native)
             continue
         try:
             apps = proof_elaborator(goal, ctx).applications(parse_term(text))
