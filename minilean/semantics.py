@@ -272,3 +272,29 @@ def is_closed(term: Term) -> bool:
     from .terms import free_vars
 
     return not free_vars(term)
+
+
+def decide_value(p: Term) -> bool | None:
+    """What Lean's `decide` computes for a closed proposition: its truth value, or None when it has free variables,
+    mentions ℝ (whose order is classical, so not decidable by evaluation) or cannot be computed exactly."""
+    from .terms import REAL, free_vars
+
+    if free_vars(p):
+        return None
+    stack = [p]
+    while stack:
+        t = stack.pop()
+        if (isinstance(t, Op | Cmp | BigOp) and t.ty == REAL) or (isinstance(t, Cmp) and t.lhs.ty == REAL):
+            return None
+        if isinstance(t, Pred) and t.name == "Nat.Prime":
+            try:
+                if evaluate(t.args[0]) > 100_000:
+                    return None  # Nat.Prime's Decidable instance is too slow for the kernel beyond this
+            except NotEvaluable:
+                return None
+        stack.extend(t.children())
+    try:
+        v = evaluate(p)
+    except NotEvaluable:
+        return None
+    return bool(v)

@@ -19,7 +19,7 @@ from fractions import Fraction
 
 from .matching import match, same_prop
 from .rewriting import NativeRule, RewriteRule
-from .semantics import MAX_BITS, NotEvaluable, compare, emod, evaluate
+from .semantics import MAX_BITS, NotEvaluable, compare, decide_value, emod, evaluate
 from .terms import (
     FALSE,
     INT,
@@ -32,6 +32,7 @@ from .terms import (
     Imp,
     Num,
     Op,
+    Pred,
     Quant,
     Term,
     Var,
@@ -172,6 +173,12 @@ class Simplifier:
                 return None
             value = _value(t)
             return None if value is None else num(value, t.ty)
+        if isinstance(t, Pred):
+            # norm_num's Nat.Prime and parity extensions; plain simp only decides parity by Nat.even_iff-style lemmas
+            if self.mode != "norm_num":
+                return None
+            value = decide_value(t)
+            return None if value is None else (TRUE if value else FALSE)
         if isinstance(t, Cmp):
             literal = _is_numeral(t.lhs) and _is_numeral(t.rhs)
             if not (self.mode == "norm_num" or t.lhs.ty in (NAT, INT) or literal):

@@ -12,6 +12,7 @@ from ..goals import Goal, Hyp, render_goals
 from ..matching import normal_rel, same_prop
 from ..parser import ParseError, Syn, parse_term
 from ..proof_terms import ProofElaborator, is_refl
+from ..semantics import decide_value
 from ..terms import (
     FALSE,
     PROP,
@@ -212,6 +213,8 @@ def contradiction(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
     props = [normal_rel(h.type) for h in goal.hyps if not h.is_var]
     for p in props:
         if p == FALSE:
+            return []
+        if decide_value(p) is False:  # a closed decidable hypothesis that evaluates to false
             return []
         if isinstance(p, Conn) and p.op == "not":
             inner = p.args[0]
