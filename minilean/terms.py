@@ -7,7 +7,7 @@ hypothesis keeps meaning the same thing; the printer maps ids to display names (
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 NAT, INT, RAT, REAL, PROP = "ℕ", "ℤ", "ℚ", "ℝ", "Prop"
@@ -41,7 +41,7 @@ class Num(Term):
 @dataclass(frozen=True)
 class Var(Term):
     fid: int
-    name: str
+    name: str = field(compare=False)  # display only: a variable is its id
     ty: str
 
 

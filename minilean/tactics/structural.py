@@ -539,7 +539,12 @@ def obtain(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
 @tactic("cases")
 def cases(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
     text = node.rest.strip()
-    if " with" in text:
+    var = goal.find_hyp(text.split(" with")[0].strip())
+    if var is not None and var.is_var:
+        from .induction import nat_cases
+
+        return nat_cases(goal, node, ctx)
+    if " with" in text or node.alternatives is not None:
         raise TacticError("unsupported: cases … with | alternatives (use rcases or cases')")
     goal, hyp = _hyp_from_text(goal, text, ctx)
     prop = hyp.type
