@@ -1,6 +1,18 @@
 """Tactics of minilean: the script parser, the goal-list engine and the tactic modules that register themselves."""
 
-from . import apply, casts, debug, decision, field_simp, induction, rewrite, ring, simplify, structural  # noqa: F401  (registration)
+from . import (  # noqa: F401  (registration)
+    apply,
+    casts,
+    context,
+    debug,
+    decision,
+    field_simp,
+    induction,
+    rewrite,
+    ring,
+    simplify,
+    structural,
+)
 from .engine import MULTI_GOAL_TACTICS, TACTICS, Context, Interrupted, TacticError, run_seq
 from .script import parse_script
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..goals import Goal
+from ..goals import Goal, Hyp
 from ..matching import same_prop
+from ..proof_terms import is_syntactic_refl
+from ..semantics import decide_value
 from ..terms import NAT, TYPE_RANK, Cmp, Num, Op, Term, Var, rebuild
+from .args import split_location
 from .engine import Context, TacticError, tactic
 from .script import Atomic
 from .structural import prove_term
@@ -91,13 +94,38 @@ def push_cast(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
 
 @tactic("norm_cast")
 def norm_cast(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
-    if node.rest.strip():
-        raise TacticError("norm_cast: locations are not modelled by minilean")
+    """Move casts up and compare in the smaller type, at the goal or `at h`; then `trivial` (rfl, decide,
+    assumption up to casts)."""
+    rest = node.rest.strip()
+    if rest:
+        _, locations, at_goal = split_location(rest)
+        if locations is None:
+            raise TacticError(f"norm_cast: unsupported arguments '{rest}'")
+        names = [h.name for h in goal.hyps if not h.is_var] if locations == ["*"] else locations
+        hyps = list(goal.hyps)
+        changed = False
+        for name in names:
+            h = goal.find_hyp(name)
+            if h is None or h.is_var:
+                raise TacticError(f"unknown hypothesis '{name}'")
+            new = norm_casts(h.type)
+            if new != h.type:
+                changed = True
+                if decide_value(new) is False:
+                    return []
+                hyps = [Hyp(x.fid, x.name, new, x.inaccessible) if x.fid == h.fid else x for x in hyps]
+        goal = Goal(goal.target, tuple(hyps), goal.tag)
+        if not at_goal:
+            if not changed:
+                raise TacticError("norm_cast made no progress")
+            return [goal]
     new = norm_casts(goal.target)
+    if decide_value(new) is True or is_syntactic_refl(new):
+        return []
     for h in goal.hyps:
         if not h.is_var and same_prop(norm_casts(h.type), new):
             return []
-    if new == goal.target:
+    if new == goal.target and not rest:
         raise TacticError("norm_cast made no progress")
     return [Goal(new, goal.hyps, goal.tag)]
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..goals import Goal, render_goals
+from ..parser import ParseError
 from ..terms import ill_typed
 from .script import Atomic, Combinator, First, Then
 
@@ -96,7 +97,13 @@ def run_node(node, goals: list[Goal], ctx: Context) -> list[Goal]:
         fn = TACTICS.get(node.name)
         if fn is None:
             raise TacticError(f"unknown tactic '{node.name}' (not modelled by minilean)")
-        produced = fn(goals[0], node, ctx)
+        try:
+            produced = fn(goals[0], node, ctx)
+        except (TacticError, Interrupted, ParseError):
+            raise
+        except (TypeError, KeyError, AttributeError, ValueError, IndexError, RecursionError, ZeroDivisionError) as exc:
+            # an internal error is never a new state: the tactic fails
+            raise TacticError(f"minilean internal error in {node.name}: {type(exc).__name__}: {exc}") from None
         _check_well_typed(produced, goals[0])
         return produced + goals[1:]
     if isinstance(node, Then):

@@ -481,7 +481,8 @@ def _rcases_hyp(goal: Goal, hyp: Hyp, pattern) -> list[Goal]:
             g = Goal(goal.target, base + (var_hyp, h), _tag(goal, "intro"))
             rest = parts[1] if len(parts) == 2 else ("tuple", parts[1:])
             return _rcases_hyp(g, h, rest)
-        raise TacticError(f"rcases: cannot destructure\n  {pretty(prop, goal.display_names())}")
+        shown = prop if isinstance(prop, str) else pretty(prop, goal.display_names())
+        raise TacticError(f"rcases: cannot destructure\n  {shown}")
     raise TacticError("unsupported rcases pattern")
 
 
@@ -699,11 +700,6 @@ def clear(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
             raise TacticError(f"unknown hypothesis '{name}'")
         goal = Goal(goal.target, _remove(goal, hyp), goal.tag)
     return [goal]
-
-
-@tactic("specialize")
-def specialize(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
-    raise TacticError("unsupported: specialize (minilean does not instantiate hypotheses)")
 
 
 __all__ = ["PROP", "Const", "check_proof", "subst_with", "prove_term", "parse_prop_in"]
