@@ -41,6 +41,7 @@ class Context:
     # Mathlib era whose behaviour differs: before 2025 norm_num did not fail when it changed nothing
     # (docs/minilean-lean-facts.md, versions); the default is the newest behaviour
     mathlib: int = 2025
+    era_rule_used: bool = False  # set when a pre-2025 rule decided the outcome (counted by --check)
 
     def remaining_ms(self) -> int:
         """Time a solver call may take: the per-tactic limit, capped by what the REPL timeout leaves."""

@@ -80,7 +80,7 @@ def _parse_simp_args(node: Atomic, name: str) -> tuple[bool, list[str], list[str
 
 
 def simplify_goal(goal: Goal, simp_for, locations: list[str] | None, at_goal: bool, name: str,
-                  lenient: bool = False) -> list[Goal]:
+                  lenient: Context | None = None) -> list[Goal]:
     """Simplify the chosen locations; a hypothesis that becomes False closes the goal, one that becomes True goes."""
     changed = False
     hyps = list(goal.hyps)
@@ -110,7 +110,8 @@ def simplify_goal(goal: Goal, simp_for, locations: list[str] | None, at_goal: bo
         if new_target != target:
             changed, target = True, new_target
     if not changed:
-        if lenient:
+        if lenient is not None:
+            lenient.era_rule_used = True
             return [goal]
         raise TacticError(f"{name} made no progress" if name == "norm_num" else "simp made no progress")
     if target == TRUE:
@@ -129,7 +130,7 @@ def _simp_tactic(goal: Goal, node: Atomic, ctx: Context, mode: str, name: str) -
                           defaults=not only and node.name != "norm_num1")
 
     return simplify_goal(goal, simp_for, locations, at_goal, name,
-                         lenient=mode == "norm_num" and ctx.mathlib < 2025)
+                         lenient=ctx if mode == "norm_num" and ctx.mathlib < 2025 else None)
 
 
 @tactic("norm_num", "norm_num1")

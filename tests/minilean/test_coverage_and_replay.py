@@ -8,6 +8,7 @@ mostly replay; the measured rates are printed (run pytest with -s to see them).
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -73,3 +74,25 @@ def test_single_tactic_proofs_replay(parsed):
     assert ok / total >= 0.5
     for tactic in ("linarith", "nlinarith", "omega"):
         assert closed[tactic] >= 0.8 * tried[tactic], tactic
+
+
+def test_check_reports_the_three_figures(tmp_path):
+    """`python -m minilean --check` prints soundness, real-proof replay by source and coverage from one run."""
+    import subprocess
+    import sys
+
+    proofs = tmp_path / "proofs"
+    proofs.mkdir()
+    good = {"name": "t1", "split": "test", "formal_statement": "theorem t1 (x : ℝ) (h : x = 2) : x + 1 = 3 := by",
+            "proof": "  rw [h]\n  norm_num", "lean_version": "v4.15.0"}
+    bad = {"name": "t2", "split": "test", "formal_statement": "theorem t2 (x : ℝ) (h : 0 < x) : 0 < x ^ 3 := by",
+           "proof": "  exact?", "lean_version": "v4.15.0"}
+    (proofs / "minif2f_proofs_demo.jsonl").write_text("\n".join(json.dumps(r) for r in (good, bad)) + "\n")
+    out = subprocess.run([sys.executable, "-m", "minilean", "--check", str(REPO / "data/benchmarks/minif2f_valid.json"),
+                          "--proofs", str(proofs), "--soundness-problems", "4"],
+                         cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "1. soundness search: 4 random problems" in text and "counterexamples: 0" in text
+    assert "2. real proofs replayed" in text and "demo                 1/2 (50.0%)" in text
+    assert "3. miniF2F statements goal.start accepts:" in text and "minif2f_valid (valid)" in text
