@@ -1,4 +1,4 @@
-"""Elaborate untyped syntax into typed terms the way Lean 4 + Mathlib does (lean-semantics section 1.1).
+"""Elaborate untyped syntax into typed terms the way Lean 4 + Mathlib does (docs/minilean-lean-facts.md, elaboration).
 
 - Arithmetic trees (+ - * / % and the base of ^, plus both sides of a relation) are elaborated as a whole,
   like Lean's `binop%`: the leaves' types are collected, the maximal type wins (the expected type counts

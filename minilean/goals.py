@@ -1,4 +1,4 @@
-"""Goals and their local contexts, named and printed as Lean prints them (lean-semantics sections 3.1 and 4)."""
+"""Goals and their local contexts, named and printed as Lean prints them (docs/minilean-lean-facts.md, printing)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Exact evaluation of closed terms with Lean 4 + Mathlib semantics (lean-semantics section 1.2).
+"""Exact evaluation of closed terms with Lean 4 + Mathlib semantics (docs/minilean-lean-facts.md, operations).
 
 ℕ subtraction truncates, `x / 0 = 0` in every type, ℕ `/` floors, ℤ `/` and `%` are `Int.ediv`/`Int.emod`,
 `x % 0 = x`, `Real.sqrt` of a negative is 0. Values are Python ints and Fractions, so results are exact.

@@ -1,4 +1,4 @@
-"""The simplifier behind simp, norm_num and simp_all (lean-semantics 2.4, 2.5).
+"""The simplifier behind simp, norm_num and simp_all (docs/minilean-lean-facts.md, simp and norm_num).
 
 Like Lean's simp it works bottom-up: the arguments of a node are simplified first, then rewrite rules are tried
 at the node and the result is simplified again. Rules are the lemmas and hypotheses the user passes, then (unless

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 NAT, INT, RAT, REAL, PROP = "ℕ", "ℤ", "ℚ", "ℝ", "Prop"
 NUMERIC_TYPES = (NAT, INT, RAT, REAL)
-# Coercions only go upward along this chain (lean-semantics 1.1).
+# Coercions only go upward along this chain (docs/minilean-lean-facts.md, elaboration).
 TYPE_RANK = {NAT: 0, INT: 1, RAT: 2, REAL: 3}
 TYPE_ALIASES = {"ℕ": NAT, "Nat": NAT, "ℤ": INT, "Int": INT, "ℚ": RAT, "Rat": RAT, "ℝ": REAL, "Real": REAL,
                 "Prop": PROP}
@@ -349,7 +349,7 @@ _MAX = 1024
 
 
 def pretty(term: Term, names: dict[int, str] | None = None) -> str:
-    """Print a term as Lean 4 + Mathlib's delaborator does (lean-semantics section 4)."""
+    """Print a term as Lean 4 + Mathlib's delaborator does (docs/minilean-lean-facts.md, printing)."""
     return _pp(term, 0, names or {}, True)
 
 

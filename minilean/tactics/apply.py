@@ -1,4 +1,4 @@
-"""apply / exact? style unification with a lemma or hypothesis (lean-semantics 3.2).
+"""apply / exact? style unification with a lemma or hypothesis (docs/minilean-lean-facts.md, structural tactics).
 
 `apply e` unifies the conclusion of `e` (a Mathlib lemma of the table or a hypothesis, possibly partly applied,
 `_`/`?_` for arguments to become goals) with the goal, trying the conclusion after each of its premises as Lean

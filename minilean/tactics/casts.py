@@ -1,4 +1,4 @@
-"""Cast tactics: push_cast, norm_cast, exact_mod_cast, assumption_mod_cast (lean-semantics 2.10).
+"""Cast tactics: push_cast, norm_cast, exact_mod_cast, assumption_mod_cast (docs/minilean-lean-facts.md, casts).
 
 Casts are pushed to the leaves through + * ^ (and - outside ℕ), numeral casts become numerals, double casts
 compose; then a comparison whose two sides are built only from casts of one smaller type and numerals is

@@ -1,4 +1,4 @@
-"""Finishing decision tactics with the strength of their Lean counterparts (lean-semantics section 2):
+"""Finishing decision tactics with the strength of their Lean counterparts (docs/minilean-lean-facts.md, decision tactics):
 linarith, nlinarith (hint terms), omega, positivity, decide. Each closes the main goal or fails with
 Lean's message; none ever closes a false goal (see `solvers.py`).
 """

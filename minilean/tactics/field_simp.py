@@ -1,4 +1,4 @@
-"""field_simp: clear denominators in (in)equalities over ℚ and ℝ (lean-semantics 2.7).
+"""field_simp: clear denominators in (in)equalities over ℚ and ℝ (docs/minilean-lean-facts.md, field_simp).
 
 Each side is brought to `N / D` (`ratfun.py`), clearing the denominators the discharger proves nonzero (for `<`
 and `≤`: positive); then `N₁ / D₁ R N₂ / D₂` becomes `N₁ * D₂ R N₂ * D₁`, scaled by a positive integer so no

@@ -1,4 +1,4 @@
-"""induction / induction' / cases on a natural-number variable (lean-semantics 3.2).
+"""induction / induction' / cases on a natural-number variable (docs/minilean-lean-facts.md, induction).
 
 The goal is split into `zero` (the variable replaced by 0) and `succ` (a new variable k, and for induction the
 hypothesis for k); the hypotheses that mention the variable are generalised first, as Lean reverts them, so they

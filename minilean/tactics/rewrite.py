@@ -1,4 +1,4 @@
-"""rw / rewrite / rwa / nth_rewrite (lean-semantics 3.2, rw): rewriting with hypotheses and Mathlib lemmas.
+"""rw / rewrite / rwa / nth_rewrite (docs/minilean-lean-facts.md, rw): rewriting with hypotheses and Mathlib lemmas.
 
 Each rule is elaborated in the current goal (a lemma may be partly applied: `rw [abs_of_nonneg h]`,
 `rw [mul_comm a b]`, `rw [div_add_div _ _ hb hd]`, or bare: `rw [mul_comm]`); the first match fixes its pattern

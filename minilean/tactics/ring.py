@@ -1,4 +1,4 @@
-"""ring, ring_nf and interval_cases (lean-semantics 2.6, 2.11).
+"""ring, ring_nf and interval_cases (docs/minilean-lean-facts.md, decision tactics).
 
 `ring` closes an equality whose two sides have the same polynomial normal form (atoms as in `poly.py`, so
 `a / a = 1` is not proved); otherwise, like Mathlib, it falls back to `ring_nf` and leaves the normalised goal

@@ -1,4 +1,5 @@
-"""Simp-like tactics: norm_num, simp, simp_all, simpa, push_neg, with `at h` locations (lean-semantics 2.4, 2.5).
+"""Simp-like tactics: norm_num, simp, simp_all, simpa, push_neg, with `at h` locations (docs/minilean-lean-facts.md,
+simp and norm_num).
 
 The rewriting itself is `minilean/simp.py`; here are the tactic front ends: the rules a tactic adds (hypotheses,
 lemma names, proof terms, `*`), the locations it acts on, Lean's messages when nothing changed, a hypothesis that

@@ -1,5 +1,5 @@
 """Structural tactics: they transform goals the way Lean does, with Lean's hypothesis names and case tags
-(lean-semantics section 3): intro/intros, exact/assumption, constructor, left/right, exfalso, by_contra,
+(docs/minilean-lean-facts.md, structural tactics): intro/intros, exact/assumption, constructor, left/right, exfalso, by_contra,
 have/show, cases/rcases/obtain, use, subst, rw, sorry, rfl, trivial, contradiction.
 """
 
