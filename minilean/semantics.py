@@ -232,9 +232,10 @@ def _op(t: Op, env) -> Fraction:
 
 
 def _rpow(base: Fraction, e: Fraction) -> Fraction:
-    """`Real.rpow` where the value is rational and exactly known (docs/minilean-lean-facts.md, rpow)."""
+    """`Real.rpow` with an integer exponent (where it agrees with zpow, for negative bases too: cos (n π) is
+    (-1)^n), or a zero base. Other values are left unevaluated, as Lean's norm_num has no extension for them
+    (docs/minilean-lean-facts.md, powers)."""
     if e.denominator == 1:
-        # an integer exponent agrees with zpow, for negative bases too (cos (n π) = (-1)^n)
         n = int(e)
         if abs(n) > 4096:
             raise NotEvaluable("number too large")
@@ -243,23 +244,7 @@ def _rpow(base: Fraction, e: Fraction) -> Fraction:
         return Fraction(0) if base == 0 else 1 / base ** (-n)
     if base == 0:
         return Fraction(0)  # 0 ^ y = 0 for y ≠ 0
-    if base < 0:
-        raise NotEvaluable("a negative base with a fractional real exponent")
-    q = e.denominator
-    root = [_int_root(base.numerator, q), _int_root(base.denominator, q)]
-    if None in root:
-        raise NotEvaluable("an irrational power")
-    return Fraction(root[0], root[1]) ** e.numerator
-
-
-def _int_root(n: int, q: int) -> int | None:
-    r = round(n ** (1 / q)) if n < 2 ** 1000 else None
-    if r is None:
-        return None
-    for c in (r - 1, r, r + 1):
-        if c >= 0 and c ** q == n:
-            return c
-    return None
+    raise NotEvaluable("a real power with a fractional exponent")
 
 
 def _check(v: Fraction) -> Fraction:

@@ -46,6 +46,7 @@ _NEGATE = {"<": "≤", "≤": "<"}
 MAX_STEPS = 1500
 MAX_SIZE = 300  # a rewrite that would grow a term past this many nodes is refused (distributing lemmas loop)
 MAX_EXPANSION = 3000  # expanding a big operator term by term may go further
+_DEFAULT_NATIVE: list = []
 
 
 def head(t: Term) -> tuple:
@@ -78,6 +79,13 @@ def _size(t: Term) -> int:
     return 1 + sum(_size(c) for c in t.children())
 
 
+def _default_native() -> list:
+    from .rewriting import native_rule
+
+    names = ("Finset.sum_range_zero", "Finset.prod_range_zero", "Finset.sum_range_one", "Finset.prod_range_one")
+    return [native_rule(n) for n in names]  # simp lemmas in Mathlib's default set
+
+
 class Simplifier:
     def __init__(self, mode: str, rules: list[RewriteRule] | None = None, facts: list[Term] | None = None,
                  defaults: bool = True):
@@ -88,6 +96,7 @@ class Simplifier:
 
             self.rules += default_rules()
         self.facts = list(facts or [])
+        self.defaults = defaults
         self.native = [r for r in self.rules if isinstance(r, NativeRule)]
         self.rules = [r for r in self.rules if not isinstance(r, NativeRule)]
         self._perm = {id(r): is_permutation(r) for r in self.rules}
@@ -101,6 +110,8 @@ class Simplifier:
         self.steps = 0
 
     def run(self, t: Term) -> Term:
+        if not _DEFAULT_NATIVE:
+            _DEFAULT_NATIVE.extend(_default_native())
         self.steps = 0
         return self._visit(t, 0)
 
@@ -135,7 +146,7 @@ class Simplifier:
             new = self._apply(rule, t, depth)
             if new is not None:
                 return new
-        for rule in self.native:
+        for rule in self.native + (_DEFAULT_NATIVE if self.defaults else []):
             new = rule.step(t)
             if new is not None and _size(new) <= MAX_EXPANSION:
                 return new
@@ -146,8 +157,8 @@ class Simplifier:
         if b is None or rule.patvars - set(b):
             return None
         lhs, rhs, side = rule.instance(b)
-        if _size(rhs) > MAX_SIZE:
-            return None
+        if rhs == t or _size(rhs) > MAX_SIZE:
+            return None  # a rule that changes nothing here must not hide the next one
         if self._perm[id(rule)] and not _order_key(rhs) < _order_key(lhs):
             return None
         if not all(self._discharge(s, depth) for s in side):

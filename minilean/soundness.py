@@ -16,6 +16,7 @@ user would call minilean.
 from __future__ import annotations
 
 import itertools
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ def ty_of(t: tuple) -> str:
 class Generator:
     def __init__(self, rng: random.Random):
         self.rng = rng
+        self.fn_ty: str | None = None  # the type of `f : T → T` when the problem has a function
+        self.in_sum = False
 
     def variables(self) -> dict[str, str]:
         r = self.rng
@@ -72,6 +75,22 @@ class Generator:
             ops += ["%", "/"]
         if ty != NAT:
             ops += ["neg", "abs"]
+        special = r.random()
+        if self.fn_ty == ty and special < 0.15:
+            return ("app", self.term(ty, vs, depth - 1), ty)
+        if ty == NAT and special < 0.22:
+            return ("gcd", self.term(NAT, vs, depth - 1), self.term(NAT, vs, depth - 1), NAT)
+        if ty == NAT and special < 0.26:
+            return ("fact", r.randint(0, 5), NAT)
+        if ty == INT and special < 0.3:
+            return ("floor", self.term(r.choice([RAT, REAL]), vs, depth - 1), INT)
+        if special < 0.34 and not self.in_sum:
+            self.in_sum = True
+            body_vs = dict(vs, k=NAT)
+            body = self.term(ty, body_vs, depth - 1)
+            self.in_sum = False
+            lo = r.randint(0, 2)
+            return ("sum", lo, lo + r.randint(0, 3), body, ty)
         op = r.choice(ops)
         if op == "^":
             return ("^", self.term(ty, vs, depth - 1), r.randint(0, 3), ty)
@@ -130,6 +149,13 @@ class Generator:
 
     def problem(self) -> Problem:
         vs = self.variables()
+        self.fn_ty = None
+        function = None
+        if self.rng.random() < 0.2:
+            ty = self.rng.choice(sorted(set(vs.values())))
+            body = self.term(ty, {"t": ty}, 2)
+            function = (ty, body)
+            self.fn_ty = ty
         hyps = [self.prop(vs) for _ in range(self.rng.choice([0, 1, 1, 2, 2, 3]))]
         roll = self.rng.random()
         if hyps and roll < 0.5:
@@ -138,7 +164,7 @@ class Generator:
             goal = self.prop(vs)
         else:
             goal = ("false",)
-        return Problem(vs, hyps, goal)
+        return Problem(vs, hyps, goal, function)
 
 
 # ------------------------------------------------------------------------------------------------ Lean text
@@ -159,7 +185,7 @@ def lean(t: tuple) -> str:
     if k == "neg":
         return f"(-{lean(t[1])})"
     if k == "abs":
-        return f"|{lean(t[1])}|"
+        return f"(|{lean(t[1])}|)"
     if k in ("min", "max"):
         return f"({k} {lean(t[1])} {lean(t[2])})"
     if k == "cmp":
@@ -174,6 +200,16 @@ def lean(t: tuple) -> str:
         return f"(({lean(t[1])}) → ({lean(t[2])}))"
     if k == "false":
         return "False"
+    if k == "app":
+        return f"(f {lean(t[1])})"
+    if k == "gcd":
+        return f"(Nat.gcd {lean(t[1])} {lean(t[2])})"
+    if k == "fact":
+        return f"(Nat.factorial ({t[1]} : ℕ))"
+    if k == "floor":
+        return f"⌊{lean(t[1])}⌋"
+    if k == "sum":
+        return f"(∑ k ∈ Finset.Icc ({t[1]} : ℕ) {t[2]}, {lean(t[3])})"
     return f"({lean(t[1])} {k} {lean(t[2])})"
 
 
@@ -182,14 +218,43 @@ class Problem:
     variables: dict[str, str]
     hyps: list[tuple]
     goal: tuple
+    function: tuple | None = None  # (T, body over t): `f : T → T` with `hf : ∀ t : T, f t = body`
 
     def statement(self) -> str:
         groups: dict[str, list[str]] = {}
         for v, ty in self.variables.items():
             groups.setdefault(ty, []).append(v)
         binders = " ".join(f"({' '.join(vs)} : {ty})" for ty, vs in groups.items())
+        if self.function is not None:
+            ty, body = self.function
+            binders += f" (f : {ty} → {ty}) (hf : ∀ t : {ty}, f t = {lean(body)})"
         hyps = " ".join(f"(h{i + 1} : {lean(h)})" for i, h in enumerate(self.hyps))
         return f"{binders} {hyps} : {lean(self.goal)}".replace("  ", " ")
+
+    def expand(self, t: tuple) -> tuple:
+        """The tree with `f` unfolded by its definition and sums written out term by term (for the oracles)."""
+        k = t[0]
+        if k in ("num", "var", "fact"):
+            return t
+        if k == "app":
+            arg = self.expand(t[1])
+            return _replace_var(self.expand(self.function[1]), "t", arg)
+        if k == "sum":
+            _, lo, hi, body, ty = t
+            terms = [_replace_var(self.expand(body), "k", ("num", Fraction(i), NAT)) for i in range(lo, hi + 1)]
+            out: tuple = ("num", Fraction(0), ty)
+            for term in terms:
+                out = ("+", out, term, ty)
+            return out
+        if k == "^":
+            return ("^", self.expand(t[1]), t[2], t[3])
+        return tuple(self.expand(x) if isinstance(x, tuple) else x for x in t)
+
+
+def _replace_var(t: tuple, name: str, value: tuple) -> tuple:
+    if t[0] == "var":
+        return value if t[1] == name else t
+    return tuple(_replace_var(x, name, value) if isinstance(x, tuple) else x for x in t)
 
 
 # ------------------------------------------------------------------------------------------------ scripts
@@ -227,6 +292,10 @@ def scripts(problem: Problem, rng: random.Random, count: int) -> list[str]:
         f"norm_num [{h}, {h2}] at *", f"simp_all [{h}]\n  nlinarith", "omega\n  linarith",
         "refine ⟨by linarith, by linarith⟩", f"exact ⟨by nlinarith [{hint}], by nlinarith⟩",
         f"exact absurd {h} (by norm_num)", f"exact (abs_lt.mp {h}).2",
+        "simp [hf]", "norm_num [hf]", "simp only [hf]\n  norm_num", "rw [hf]\n  norm_num", "simp_all",
+        f"have h0 := hf {x}\n  nlinarith [h0]", "norm_num [hf, Finset.sum_Icc_succ_top]",
+        "simp [Finset.sum_Icc_succ_top]", "decide", "norm_num [Nat.gcd]", f"nlinarith [hf {x}, hf 0]",
+        f"induction' {x} with n ih <;> simp_all", f"cases {x} <;> simp_all",
     ]
     return rng.sample(pool, min(count, len(pool)))
 
@@ -267,6 +336,12 @@ class Z3Oracle:
         if k == "abs":
             a = self.term(t[1])
             return z3.If(a >= 0, a, -a)
+        if k == "fact":
+            return z3.IntVal(math.factorial(t[1]))
+        if k == "floor":
+            return z3.ToInt(self.term(t[1]))  # SMT-LIB to_int is the floor
+        if k == "gcd":
+            raise Undefined("gcd is left to the grid oracle")
         a, b = self.term(t[1]), self.term(t[2])
         if k == "+":
             return a + b
@@ -311,9 +386,12 @@ def z3_verdict(problem: Problem, timeout_ms: int) -> tuple[str, dict | None]:
     solver.set("timeout", timeout_ms)
     for s in oracle.side:
         solver.add(s)
-    for h in problem.hyps:
-        solver.add(oracle.prop(h))
-    solver.add(z3.Not(oracle.prop(problem.goal)))
+    try:
+        for h in problem.hyps:
+            solver.add(oracle.prop(problem.expand(h)))
+        solver.add(z3.Not(oracle.prop(problem.expand(problem.goal))))
+    except Undefined:
+        return "unknown", None
     result = solver.check()
     if result == z3.unsat:
         return "true", None
@@ -329,7 +407,8 @@ def z3_verdict(problem: Problem, timeout_ms: int) -> tuple[str, dict | None]:
             else:
                 point[v] = Fraction(val.as_long())
         # a model is only a counterexample if exact evaluation agrees (guards against encoding doubts)
-        if holds_all(problem.hyps, point) and not holds(problem.goal, point):
+        hyps, goal = [problem.expand(h) for h in problem.hyps], problem.expand(problem.goal)
+        if holds_all(hyps, point) and not holds(goal, point):
             return "false", point
         return "unknown", None
     return "unknown", None
@@ -354,6 +433,12 @@ def value(t: tuple, env: dict) -> Fraction:
         return -value(t[1], env)
     if k == "abs":
         return abs(value(t[1], env))
+    if k == "fact":
+        return Fraction(math.factorial(t[1]))
+    if k == "floor":
+        return Fraction(math.floor(value(t[1], env)))
+    if k == "gcd":
+        return Fraction(math.gcd(int(value(t[1], env)), int(value(t[2], env))))
     a, b = value(t[1], env), value(t[2], env)
     if k == "+":
         return a + b
@@ -408,10 +493,11 @@ GRID = {NAT: [Fraction(v) for v in range(0, 7)], INT: [Fraction(v) for v in rang
 
 def grid_counterexample(problem: Problem, limit: int = 20000) -> dict | None:
     names = list(problem.variables)
+    hyps, goal = [problem.expand(h) for h in problem.hyps], problem.expand(problem.goal)
     for point in itertools.islice(itertools.product(*(GRID[problem.variables[v]] for v in names)), limit):
         env = dict(zip(names, point, strict=True))
         try:
-            if holds_all(problem.hyps, env) and not holds(problem.goal, env):
+            if holds_all(hyps, env) and not holds(goal, env):
                 return env
         except (Undefined, ZeroDivisionError, OverflowError):
             continue
