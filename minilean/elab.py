@@ -359,6 +359,8 @@ class Elaborator:
             return self._type_name(s.args[1])
         if k == "bigop":
             return self._big_operator(s).ty
+        if k == "call" and self._method(s.args[0], s) is not None:
+            return self._probe(self._method(s.args[0], s))
         if k == "call":
             head, args = s.args
             var = self.scope.get(head)
@@ -429,6 +431,18 @@ class Elaborator:
                 (exponent.ty == INT and base_ty in (RAT, REAL)):
             return exponent
         raise ElabError(f"unsupported: exponent of type {exponent.ty} on a base of type {base_ty}", s.column)
+
+    def _method(self, head: str, s: Syn) -> Syn | None:
+        """Generalized field notation on a variable: `n.gcd 40` is `Nat.gcd n 40`, `z.natAbs` is `Int.natAbs z`."""
+        base, _, fld = head.rpartition(".")
+        var = self.scope.get(base)
+        if var is None:
+            return None
+        names = {"gcd": "Nat.gcd", "lcm": "Nat.lcm", "factorial": "Nat.factorial", "natAbs": "Int.natAbs",
+                 "toNat": "Int.toNat"}
+        if fld not in names:
+            return None
+        return Syn("call", (names[fld], (Syn("ident", (base,), s.column),) + tuple(s.args[1])), s.column)
 
     def _successor(self, s: Syn) -> Var | None:
         """`k.succ` for a natural-number variable k (read as k + 1, its simp normal form)."""
@@ -524,6 +538,9 @@ class Elaborator:
 
     def _call(self, s: Syn, ty: str) -> Term:
         head, args = s.args
+        dotted = self._method(head, s)
+        if dotted is not None:
+            return self._call(dotted, ty)
         if head == "Real.sqrt":
             if len(args) != 1:
                 raise ElabError("Real.sqrt takes one argument", s.column)

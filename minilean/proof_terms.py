@@ -259,6 +259,7 @@ class ProofElaborator:
         states = [(sch, {}) for sch in schemas]
         deferred: list[int] = []
         holes: list[int] = []
+        late: list[int] = []
         pending: dict[int, str] = {}
         for index, arg in enumerate(args):
             if arg.kind == "hole":
@@ -267,10 +268,15 @@ class ProofElaborator:
             if arg.kind in _NEEDS_EXPECTED:
                 deferred.append(index)
                 continue
+            if self._numeral_only(states, index, arg):
+                late.append(index)  # Lean postpones a numeral until another argument fixes α
+                continue
             try:
                 states = self._feed(states, index, arg, s)
             except _NeedsContext:
                 deferred.append(index)
+        for index in late:
+            states = self._feed(states, index, args[index], s)
         if expected is not None and not partial:
             states = [(sch, b2) for sch, b in states
                       if (b2 := match(sch.conclusion, expected, sch.patvars, b)) is not None] or states
@@ -292,6 +298,16 @@ class ProofElaborator:
             remaining = [explicit[i] for i in gaps] + explicit[len(args):]
             out.append(Application(sch, b, remaining, {explicit[i].name: text for i, text in pending.items()}))
         return out
+
+    def _numeral_only(self, states: list, index: int, arg: Syn) -> bool:
+        """A term argument made of numerals only, while α is still open (`le_total 0 (x - p)`)."""
+        param = [p for p in states[0][0].params if p.explicit][index]
+        if param.var is None or len({[p for p in sch.params if p.explicit][index].var.ty for sch, _ in states}) < 2:
+            return False
+        try:
+            return self.elab._probe_tree(arg) is None
+        except ElabError:
+            return False
 
     def _feed(self, states: list, index: int, arg: Syn, s: Syn) -> list:
         param = [p for p in states[0][0].params if p.explicit][index]

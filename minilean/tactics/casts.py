@@ -14,7 +14,7 @@ from ..goals import Goal, Hyp
 from ..matching import same_prop
 from ..proof_terms import is_syntactic_refl
 from ..semantics import decide_value
-from ..terms import NAT, TYPE_RANK, Cmp, Num, Op, Term, Var, rebuild
+from ..terms import NAT, TYPE_RANK, Cmp, Num, Op, Term, Var, pretty, rebuild
 from .args import split_location
 from .engine import Context, TacticError, tactic
 from .script import Atomic
@@ -132,7 +132,13 @@ def norm_cast(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
 
 @tactic("exact_mod_cast")
 def exact_mod_cast(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
-    proof = prove_term(goal, node.rest.strip())
+    text = node.rest.strip()
+    if text.startswith("(by ") and text.endswith(")") or text.startswith("by "):
+        # a `by` block is elaborated against the goal with its casts normalised
+        inner = text[1:-1].strip() if text.startswith("(") else text
+        prove_term(goal, f"show {pretty(norm_casts(goal.target), goal.display_names())} {inner}", ctx)
+        return []
+    proof = prove_term(goal, text, ctx)
     if same_prop(norm_casts(proof), norm_casts(goal.target)):
         return []
     raise TacticError("type mismatch (exact_mod_cast): the hypothesis and the goal differ beyond casts")

@@ -36,6 +36,8 @@ def simp_rules(goal: Goal, items: list[str], ctx: Context) -> list[RewriteRule]:
     """The rules `simp [a, ← b, *]` adds: hypotheses, lemma names (bare or applied) and proof terms."""
     rules: list[RewriteRule] = []
     for item in items:
+        if item.startswith("-"):
+            continue  # `-lemma` removes a lemma from the default set; minilean's set is smaller anyway
         reverse = item.startswith(("←", "<-"))
         text = item[1:].strip() if item.startswith("←") else item[2:].strip() if reverse else item.strip()
         if text == "*":
