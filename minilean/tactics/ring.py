@@ -17,7 +17,10 @@ from ..terms import (
     FALSE,
     INT,
     NAT,
+    NUMERIC_TYPES,
     TRUE,
+    App,
+    BigOp,
     Cmp,
     Conn,
     Num,
@@ -60,13 +63,34 @@ def _poly_term(p: Poly, atoms: Atoms, ty: str) -> Term:
     return out if out is not None else Num(Fraction(0), ty)
 
 
+def _inside_atoms(t: Term) -> Term:
+    """ring_nf also normalises inside the atoms of a ring expression (the arguments of %, ℕ /, functions, …)."""
+    if not t.children() or not isinstance(t, Op | App | BigOp):
+        return t
+    if isinstance(t, Op) and (t.op in ("+", "*", "neg", "^") or (t.op == "-" and t.ty != NAT)):
+        return rebuild(t, tuple(_inside_atoms(k) for k in t.children()))
+    if isinstance(t, BigOp):
+        return t
+    return rebuild(t, tuple(_normal_arith(k) for k in t.children()))
+
+
+def _normal_arith(t: Term) -> Term:
+    if t.ty not in NUMERIC_TYPES:
+        return t
+    atoms = Atoms()
+    try:
+        return _poly_term(to_poly(_inside_atoms(t), atoms), atoms, t.ty)
+    except PolyTooLarge:
+        return t
+
+
 def ring_normal(t: Term) -> Term:
     """Normalise every maximal arithmetic subterm (ring_nf)."""
     if isinstance(t, Cmp):
         atoms = Atoms()
         try:
-            lhs = _poly_term(to_poly(t.lhs, atoms), atoms, t.lhs.ty)
-            rhs = _poly_term(to_poly(t.rhs, atoms), atoms, t.rhs.ty)
+            lhs = _poly_term(to_poly(_inside_atoms(t.lhs), atoms), atoms, t.lhs.ty)
+            rhs = _poly_term(to_poly(_inside_atoms(t.rhs), atoms), atoms, t.rhs.ty)
         except PolyTooLarge:
             return t
         if t.op in ("=", "≤", "≥") and lhs == rhs:
