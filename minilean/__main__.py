@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the soundness search of --check")
     parser.add_argument("--proofs", default="data/proofs", help="folder of known proofs for --check")
     parser.add_argument("--solver-timeout-ms", type=int, default=5000, help="per-call limit of decision procedures")
-    parser.add_argument("--mathlib", type=int, default=2025, choices=(2024, 2025),
-                        help="follow this Mathlib era where versions differ (2024: norm_num may make no progress)")
+    parser.add_argument("--mathlib", type=int, default=2025, choices=(2023, 2024, 2025),
+                        help="follow this Lean/Mathlib era where versions differ (docs/minilean-lean-facts.md)")
     parser.add_argument("--crash-after", type=int, default=None, help="debug: exit when request N+1 arrives")
     args, extra = parser.parse_known_args(argv)
     unknown = [a for a in extra if a.startswith("-") and not (a.startswith("--") and "=" in a)]

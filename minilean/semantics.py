@@ -73,7 +73,7 @@ def evaluate(term: Term, env: dict[int, Fraction | bool] | None = None) -> Fract
     if isinstance(term, Imp):
         return (not evaluate(term.lhs, env)) or bool(evaluate(term.rhs, env))
     if isinstance(term, Quant):
-        raise NotEvaluable("quantifier")
+        return _bounded_quantifier(term, env)
     if isinstance(term, App):
         raise NotEvaluable(f"function {term.fn.name}")
     if isinstance(term, Pred):
@@ -84,6 +84,35 @@ def evaluate(term: Term, env: dict[int, Fraction | bool] | None = None) -> Fract
 
 
 MAX_TERMS = 20000
+
+
+def _bounded_quantifier(q: Quant, env) -> bool:
+    """`∀ n, n < c → P n`, `∀ n, n ≤ c → P n`, `∃ n, n < c ∧ P n` over ℕ with a closed bound: decidable by
+    checking every value (Lean's Nat.decidableBallLT and friends); any other quantifier is not evaluated."""
+    body = q.body
+    if q.var_ty != NAT:
+        raise NotEvaluable("quantifier")
+    guard, rest = None, None
+    if q.q == "∀" and isinstance(body, Imp):
+        guard, rest = body.lhs, body.rhs
+    elif q.q == "∃" and isinstance(body, Conn) and body.op == "and":
+        guard, rest = body.args
+    if not (isinstance(guard, Cmp) and guard.op in ("<", "≤") and isinstance(guard.lhs, Var)
+            and guard.lhs.fid == q.fid):
+        raise NotEvaluable("quantifier")
+    bound = evaluate(guard.rhs, env)
+    top = int(bound) + (1 if guard.op == "≤" else 0)
+    if top > MAX_TERMS:
+        raise NotEvaluable("too many cases")
+    inner = dict(env)
+    for n in range(max(0, top)):
+        inner[q.fid] = Fraction(n)
+        value = bool(evaluate(rest, inner))
+        if q.q == "∀" and not value:
+            return False
+        if q.q == "∃" and value:
+            return True
+    return q.q == "∀"
 
 
 def _big_operator(t: BigOp, env) -> Fraction:

@@ -38,8 +38,9 @@ class Context:
     messages: list[tuple[str, str]] = field(default_factory=list)  # (severity, text)
     has_sorry: bool = False
     sorry_goals: list = field(default_factory=list)  # goals closed by `sorry` (frontend.process `sorrys`)
-    # Mathlib era whose behaviour differs: before 2025 norm_num did not fail when it changed nothing
-    # (docs/minilean-lean-facts.md, versions); the default is the newest behaviour
+    # Lean/Mathlib era whose behaviour differs (docs/minilean-lean-facts.md, versions): before 2025 norm_num did
+    # not fail when it changed nothing; in 2023 `rw`'s closing rfl decided literal arithmetic and simp used
+    # `decide`. The default is the newest behaviour.
     mathlib: int = 2025
     era_rule_used: bool = False  # set when a pre-2025 rule decided the outcome (counted by --check)
 

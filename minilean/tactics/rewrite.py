@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..elab import ElabError
 from ..goals import Goal, Hyp
 from ..parser import ParseError, parse_term
-from ..proof_terms import is_syntactic_refl
+from ..proof_terms import is_refl, is_syntactic_refl
 from ..rewriting import NativeRule, RewriteRule, native_rule, rewrite_first, rules_from
 from ..terms import Term, free_vars, pretty
 from .args import split_list, split_location
@@ -112,6 +112,10 @@ def rw(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
             side_goals += side
     others = [Goal(s, goal.hyps, None) for s in side_goals]
     if is_syntactic_refl(goal.target):
+        return others
+    if ctx.mathlib <= 2023 and is_refl(goal.target):
+        # the 2023 toolchain's `rfl` after rw decided closed ℕ/ℤ literal arithmetic (docs: versions)
+        ctx.era_rule_used = True
         return others
     if node.name == "rwa":
         return assumption(goal, node, ctx) + others

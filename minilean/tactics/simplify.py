@@ -14,6 +14,7 @@ from ..matching import instantiate, same_prop
 from ..parser import ParseError, parse_term
 from ..proof_terms import Application, schema_of_prop
 from ..rewriting import RewriteRule, native_rule, rules_from
+from ..semantics import decide_value
 from ..simp import Simplifier
 from ..terms import FALSE, TRUE, Cmp, Conn, Const, Imp, Quant, Term, pretty
 from .args import rewrite_at, split_list, split_location
@@ -83,7 +84,7 @@ def _parse_simp_args(node: Atomic, name: str) -> tuple[bool, list[str], list[str
 
 
 def simplify_goal(goal: Goal, simp_for, locations: list[str] | None, at_goal: bool, name: str,
-                  lenient: Context | None = None) -> list[Goal]:
+                  lenient: Context | None = None, decide_era: Context | None = None) -> list[Goal]:
     """Simplify the chosen locations; a hypothesis that becomes False closes the goal, one that becomes True goes."""
     changed = False
     hyps = list(goal.hyps)
@@ -112,6 +113,9 @@ def simplify_goal(goal: Goal, simp_for, locations: list[str] | None, at_goal: bo
         new_target = simp_for(None).run(target)
         if new_target != target:
             changed, target = True, new_target
+    if decide_era is not None and decide_value(target) is True:
+        decide_era.era_rule_used = True  # simp's `decide := true` of the 2023 toolchain
+        return []
     if not changed:
         if lenient is not None:
             lenient.era_rule_used = True
@@ -133,7 +137,8 @@ def _simp_tactic(goal: Goal, node: Atomic, ctx: Context, mode: str, name: str) -
                           defaults=not only and node.name != "norm_num1")
 
     return simplify_goal(goal, simp_for, locations, at_goal, name,
-                         lenient=ctx if mode == "norm_num" and ctx.mathlib < 2025 else None)
+                         lenient=ctx if mode == "norm_num" and ctx.mathlib < 2025 else None,
+                         decide_era=ctx if ctx.mathlib <= 2023 and at_goal else None)
 
 
 @tactic("norm_num", "norm_num1")
