@@ -17,6 +17,7 @@ from ..matching import normal_rel
 from ..poly import Atoms, PolyTooLarge, add, const, mul, scale
 from ..ratfun import coefficient_lcm, to_ratfun
 from ..semantics import NotEvaluable, evaluate
+from ..simp import Simplifier
 from ..terms import FALSE, RAT, REAL, TRUE, Cmp, Conn, Term, free_vars
 from .args import split_list, split_location
 from .decision import _sign as sign_of
@@ -70,15 +71,40 @@ def clear_denominators(p: Term, facts: list[Term]) -> Term | None:
     return new
 
 
+def _facts_of(goal: Goal, items: list[str], ctx: Context) -> list[Term]:
+    """Hypotheses and the fully applied proof terms among `field_simp [...]`'s arguments: the discharger's facts."""
+    from .structural import prove_term
+
+    out = [h.type for h in goal.hyps if not h.is_var]
+    for item in items:
+        if item.startswith(("←", "-")):
+            continue
+        try:
+            out.append(prove_term(goal, item, ctx))
+        except TacticError:
+            continue  # a bare lemma name is a rewrite rule, not a fact
+    return out
+
+
 @tactic("field_simp")
 def field_simp(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
-    from .structural import prove_term
+    """Simp with the given rules (and notation, literal ℕ/ℤ arithmetic, logic), then clear denominators."""
+    from .simplify import simp_rules
 
     items, rest = split_list(node.rest.strip())
     _, locations, at_goal = split_location(rest) if rest.strip() else ("", None, True)
     if rest.strip() and locations is None:
         raise TacticError(f"field_simp: unsupported arguments '{rest.strip()}'")
-    facts = [h.type for h in goal.hyps if not h.is_var] + [prove_term(goal, i) for i in items]
+    rules = simp_rules(goal, items, ctx)
+    facts = _facts_of(goal, items, ctx)
+
+    def simplify(p: Term, own: Term | None) -> Term:
+        usable = [f for f in facts if f is not own]
+        q = Simplifier("simp", [r for r in rules if own is None or r.name not in _names_of(goal, own)], usable,
+                       defaults=False).run(p)
+        cleared = clear_denominators(q, usable)
+        return q if cleared is None else cleared
+
     hyps = list(goal.hyps)
     changed = False
     targets = [h for h in goal.hyps if not h.is_var] if locations == ["*"] else \
@@ -87,8 +113,8 @@ def field_simp(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
         if h is None or h.is_var:
             raise TacticError(f"unknown hypothesis '{name}'")
     for h in targets:
-        new = clear_denominators(h.type, [f for f in facts if f is not h.type])
-        if new is None:
+        new = simplify(h.type, h.type)
+        if new == h.type:
             continue
         changed = True
         if new == FALSE:
@@ -100,11 +126,15 @@ def field_simp(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
             hyps[idx] = Hyp(h.fid, h.name, new, h.inaccessible)
     target = goal.target
     if at_goal:
-        new_target = clear_denominators(goal.target, facts)
-        if new_target is not None:
+        new_target = simplify(goal.target, None)
+        if new_target != goal.target:
             changed, target = True, new_target
     if not changed:
         raise TacticError("simp made no progress")
     if target == TRUE:
         return []
     return [Goal(target, tuple(hyps), goal.tag)]
+
+
+def _names_of(goal: Goal, prop: Term) -> set[str]:
+    return {h.name for h in goal.hyps if not h.is_var and h.type is prop}
