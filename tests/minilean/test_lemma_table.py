@@ -59,6 +59,7 @@ def approx(t, env) -> float | bool:
              "cos": lambda: math.cos(a[0]), "tan": lambda: math.tan(a[0]), "pi": lambda: math.pi,
              "rpow": lambda: (1.0 if a[1] == 0 else 0.0) if a[0] == 0 else
              math.exp(log(a[0]) * a[1]) * (math.cos(a[1] * math.pi) if a[0] < 0 else 1.0),
+             "logb": lambda: 0.0 if log(a[0]) == 0 else log(a[1]) / log(a[0]),
              "floor": lambda: float(math.floor(a[0])), "max": lambda: max(a), "min": lambda: min(a)}
     if t.op not in table:
         raise NotEvaluable(t.op)
