@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401  (registration)
     apply,
+    calc,
     casts,
     context,
     debug,

@@ -109,6 +109,18 @@ def _block(lines: list[tuple[int, str, int]]) -> tuple:
         while j < len(lines) and lines[j][0] > indent:
             j += 1
         nested = lines[i + 1:j]
+        if text == "calc" or text.startswith("calc "):
+            # the steps: the first one (on the line or the next), then deeper lines and `_ = …` lines
+            k = i + 1
+            if text == "calc" and k < len(lines):
+                k += 1
+            while k < len(lines) and (lines[k][0] > indent or lines[k][1].startswith("_")):
+                k += 1
+            steps = [text[4:].strip()] if text != "calc" else []
+            steps += [t for _, t, _ in lines[i + 1:k]]
+            out.append(Atomic("calc", "\n".join(steps), lineno, indent))
+            i = k
+            continue
         arms = nested and nested[0][1].startswith("|") and text.rstrip().endswith(" with")
         if text.rstrip().endswith(" with") and (arms or (j < len(lines) and lines[j][0] == indent
                                                          and lines[j][1].startswith("|"))):

@@ -47,6 +47,13 @@ CASES = [
      "(x : ℝ) (y : ℕ) (h : x = 1) (hy : (y : ℝ) = 3) : x + y = 5", None),
     ("(a b : ℕ) (h : a ≤ b) : a < b + 1", "exact Nat.lt_succ_iff.mpr h", "(a b : ℕ) (h : a ≤ b + 1) : a < b + 1",
      "exact Nat.lt_succ_iff.mpr h"),
+    ("(a : ℝ) (ha2 : a ^ 2 = a + 1) : a ^ 3 = 2 * a + 1",
+     "calc\n  a ^ 3 = a ^ 2 * a := by ring\n  _ = (a + 1) * a := by rw [ha2]\n  _ = 2 * a + 1 := by nlinarith [ha2]",
+     "(a : ℝ) (ha2 : a ^ 2 = a + 1) : a ^ 3 = 2 * a + 2", None),
+    ("(a b : ℝ) (h : a < b) (h2 : b ≤ 3) : a < 3", "calc a < b := h\n    _ ≤ 3 := h2",
+     "(a b : ℝ) (h : a < b) (h2 : b ≤ 3) : a < 2", None),
+    ("(a : ℕ → ℝ) (h₀ : ∀ n, a (n + 1) = a n + 2) (h₁ : a 0 = 1) : a 2 = 5", "linarith [h₀ 0, h₀ 1]",
+     "(a : ℕ → ℝ) (h₀ : ∀ n, a (n + 1) = a n + 2) (h₁ : a 0 = 1) : a 2 = 6", None),
     ("(x : ℝ) (h : 1 < x) : 0 < Real.log x", "exact Real.log_pos h", "(x : ℝ) (h : 0 < x) : 0 < Real.log x",
      "exact Real.log_pos h"),
 ]
