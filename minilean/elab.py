@@ -1,11 +1,15 @@
-"""Elaborate untyped syntax into typed terms the way Lean 4 + Mathlib does (docs/lean-semantics.md#elaboration).
+"""Elaborate untyped syntax into typed terms the way Lean 4 + Mathlib does (docs/minilean-lean-facts.md, elaboration).
 
 - Arithmetic trees (+ - * / % and the base of ^, plus both sides of a relation) are elaborated as a whole,
   like Lean's `binop%`: the leaves' types are collected, the maximal type wins (the expected type counts
   too) and coercions `↑` are inserted at the leaves, never around a whole subterm.
 - Bare numerals default to ℕ; a tree with a unary minus and no typed leaf defaults to ℤ.
 - `^` takes an ℕ exponent by default (so `x ^ (1/3)` is `x ^ 0`); a real or integer exponent is refused.
-- Untyped binders (`∃ x, …`) get the type their first arithmetic tree gives them.
+- Untyped binders (`∃ x, …`) are typed as Lean types them: a binder's type is a metavariable that the first
+  arithmetic tree with a known leaf type fixes; trees of only numerals and unknowns fix nothing (they only tie
+  their unknowns together), and numerals default to ℕ only once the whole statement is elaborated. This takes
+  two passes: one to find the types, one to build the terms. Anything ambiguous (two types for one binder, a
+  unary minus or a decimal deciding the default) is refused. docs/minilean-lean-facts.md (elaboration).
 """
 
 from __future__ import annotations
@@ -26,16 +30,19 @@ from .terms import (
     TRUE,
     TYPE_ALIASES,
     TYPE_RANK,
+    App,
+    BigOp,
     Cmp,
     Conn,
     Imp,
     Num,
     Op,
+    Pred,
     Quant,
     Term,
     Var,
     cast,
-    transform,
+    function_type,
 )
 
 _fresh = itertools.count(1000)
@@ -56,17 +63,39 @@ class ElabError(Exception):
 
 
 _ARITH = ("bin", "neg")
-_UNSUPPORTED_FUNCTIONS = {
-    "Real.log", "Real.exp", "Real.cos", "Real.sin", "Real.tan", "Real.pi", "Real.logb", "Nat.Prime", "Nat.gcd",
-    "Nat.lcm", "Int.floor", "Int.ceil", "Finset.range", "Finset.Icc", "Nat.factorial", "Real.rpow", "Nat.digits",
-}
+_REAL_RESULT = {"Real.log": "log", "Real.exp": "exp", "Real.sin": "sin", "Real.cos": "cos", "Real.tan": "tan",
+                "Real.logb": "logb"}
+_NAT_RESULT = {"Nat.gcd": "gcd", "Nat.lcm": "lcm", "Nat.factorial": "factorial"}
+_PREDICATES = ("Nat.Prime", "Even", "Odd")
+_FINSETS = {"Finset.range": 1, "Finset.Icc": 2, "Finset.Ico": 2, "Finset.Ioc": 2, "Finset.Ioo": 2}
+_UNSUPPORTED_FUNCTIONS = {"Finset.range", "Finset.Icc", "Real.rpow", "Nat.digits", "Nat.divisors", "Nat.choose"}
 
 
 class _Meta:
-    """Type of an untyped binder, fixed by the first arithmetic tree that uses it."""
+    """The type metavariable of an untyped binder during the discovery pass."""
 
-    def __init__(self) -> None:
-        self.ty: str | None = None
+    def __init__(self, key: tuple) -> None:
+        self.key = key
+        self.ty: str | None = None  # fixed by a tree with a known leaf type
+        self.fixed: set[str] = set()
+        self.parent: _Meta = self
+        self.neg = False  # took part in a tree whose default would be decided by a unary minus or a decimal
+
+    def root(self) -> _Meta:
+        node = self
+        while node.parent is not node:
+            node = node.parent
+        return node
+
+
+def _has_untyped_binder(s: object) -> bool:
+    if isinstance(s, Syn):
+        if s.kind == "quant" and any(ty is None for _, ty, _ in s.args[1]):
+            return True
+        return _has_untyped_binder(s.args)
+    if isinstance(s, tuple | list):
+        return any(_has_untyped_binder(x) for x in s)
+    return False
 
 
 class Elaborator:
@@ -75,18 +104,46 @@ class Elaborator:
     def __init__(self, scope: Mapping[str, Var] | None = None):
         self.scope: dict[str, Var] = dict(scope or {})
         self.metas: dict[int, _Meta] = {}
+        self.binder_types: dict[tuple, str] = {}  # untyped binder -> type found by the discovery pass
+        self.discovering = False
+        self._bigops: dict[int, Term] = {}  # big operators elaborated once per syntax node
+        self._depth = 0  # nesting of big operators, which gives their bound variables canonical ids
+        self._links: list[_Meta] | None = None  # set while building a tree no known type fixes
 
     # ------------------------------------------------------------------------------------------ props
     def prop(self, s: Syn) -> Term:
+        """Elaborate a proposition; untyped binders are typed by a discovery pass over the whole of it first."""
+        if self.discovering or not _has_untyped_binder(s):
+            return self._prop(s)
+        self.discovering = True
+        failure: ElabError | None = None
+        try:
+            self._prop(s)
+        except ElabError as exc:
+            failure = exc
+        finally:
+            self.discovering = False
+        metas = list(self.metas.values())
+        self.metas = {}
+        if failure is not None:
+            if not metas:
+                raise failure
+            raise ElabError(f"minilean cannot elaborate the binder types of this statement ({failure.message})",
+                            failure.column)
+        self.binder_types = _binder_types(metas, s)
+        self._bigops = {}  # built with provisional types during discovery
+        return self._prop(s)
+
+    def _prop(self, s: Syn) -> Term:
         k = s.kind
         if k == "quant":
             return self._quant(s)
         if k in ("and", "or", "iff"):
-            return Conn(k, (self.prop(s.args[0]), self.prop(s.args[1])))
+            return Conn(k, (self._prop(s.args[0]), self._prop(s.args[1])))
         if k == "implies":
-            return Imp(self.prop(s.args[0]), self.prop(s.args[1]))
+            return Imp(self._prop(s.args[0]), self._prop(s.args[1]))
         if k == "not":
-            return Conn("not", (self.prop(s.args[0]),))
+            return Conn("not", (self._prop(s.args[0]),))
         if k == "rel":
             return self._relation(s)
         if k == "ident":
@@ -106,8 +163,17 @@ class Elaborator:
             inner, ty = s.args
             if self._type_name(ty) != PROP:
                 raise ElabError("type expected to be Prop", s.column)
-            return self.prop(inner)
-        if k == "call" and s.args[0] not in ("abs", "min", "max", "Real.sqrt", "Int.natAbs", "Int.toNat"):
+            return self._prop(inner)
+        if k == "call" and s.args[0] in _PREDICATES:
+            head, args = s.args
+            if len(args) != 1:
+                raise ElabError(f"{head} takes one argument", s.column)
+            arg = self.term(args[0], NAT) if head == "Nat.Prime" else self.term(args[0])
+            if arg.ty not in (NAT, INT):
+                raise ElabError(f"{head}: expected a natural number or an integer", s.column)
+            return Pred(head, (arg,))
+        if k == "call" and s.args[0] not in ("abs", "min", "max", "Real.sqrt", "Int.natAbs", "Int.toNat") \
+                and s.args[0] not in _REAL_RESULT and s.args[0] not in _NAT_RESULT:
             raise self._unknown(s.args[0], s)
         if k in ("bin", "neg", "nat", "dec", "call", "coe"):
             raise ElabError("type mismatch: a number is not a proposition", s.column)
@@ -120,7 +186,7 @@ class Elaborator:
         try:
             for names, ty_syn, pred in binders:
                 ty = None if ty_syn is None else self._binder_type(ty_syn)
-                if ty is not None and ty not in NUMERIC_TYPES and ty != PROP:
+                if ty is not None and not isinstance(ty, str):
                     # a hypothesis binder (h : P)
                     if q == "∃":
                         raise ElabError("unsupported: existential over a proof", s.column)
@@ -128,11 +194,15 @@ class Elaborator:
                     for name in names:
                         layers.append(("hyp", (name, prop)))
                     continue
-                for name in names:
+                if isinstance(ty, str) and function_type(ty) is not None and q == "∃":
+                    raise ElabError("unsupported: an existential over functions", s.column)
+                for index, name in enumerate(names):
                     fid = fresh_id()
-                    if ty is None:
-                        meta = _Meta()
-                        self.metas[fid] = meta
+                    key = (id(binders), id(names), index)
+                    if ty is None and not self.discovering:
+                        var = Var(fid, name, self.binder_types[key])
+                    elif ty is None:
+                        self.metas[fid] = _Meta(key)
                         var = Var(fid, name, f"?{fid}")
                     else:
                         var = Var(fid, name, ty)
@@ -142,7 +212,7 @@ class Elaborator:
                         op, bound = pred
                         rel = self._relation(Syn("rel", (op, Syn("ident", (name,), s.column), bound), s.column))
                         layers.append(("pred", rel))
-            body_term = self.prop(body)
+            body_term = self._prop(body)
         finally:
             self.scope = saved
         for kind, item in reversed(layers):
@@ -153,19 +223,21 @@ class Elaborator:
                 body_term = Imp(item, body_term) if q == "∀" else Conn("and", (item, body_term))
             else:
                 var = item
-                var_ty = self._resolve(var.ty)
-                if var_ty != var.ty:
-                    body_term = _retype(body_term, var.fid, var_ty)
-                body_term = Quant(q, var.fid, var.name, var_ty, body_term)
+                body_term = Quant(q, var.fid, var.name, self._resolve(var.ty), body_term)
         return body_term
 
     def _binder_type(self, s: Syn) -> str | Term:
         if s.kind == "ident" and s.args[0] in TYPE_ALIASES:
             return TYPE_ALIASES[s.args[0]]
-        if s.kind == "implies" or (s.kind == "ident" and s.args[0][:1].isupper() and s.args[0] not in self.scope):
+        fn = _function_type_syntax(s)
+        if fn is not None:
+            return fn
+        function_type = s.kind == "implies" and any(
+            a.kind == "ident" and a.args[0] in TYPE_ALIASES for a in s.args)
+        if function_type or (s.kind == "ident" and s.args[0][:1].isupper() and s.args[0] not in self.scope):
             raise ElabError(f"unsupported binder type (only ℕ ℤ ℚ ℝ Prop and propositions): {_show(s)}",
                             s.column)
-        return self.prop(s)
+        return self._prop(s)
 
     def _type_name(self, s: Syn) -> str:
         if s.kind == "ident" and s.args[0] in TYPE_ALIASES:
@@ -173,18 +245,14 @@ class Elaborator:
         raise ElabError(f"unsupported type {_show(s)} (only ℕ ℤ ℚ ℝ)", s.column)
 
     def _resolve(self, ty: str) -> str:
-        if ty.startswith("?"):
-            meta = self.metas.get(int(ty[1:]))
-            if meta is None or meta.ty is None:
-                return NAT
-            return meta.ty
-        return ty
+        """A binder's type when its quantifier is built (a placeholder during discovery)."""
+        return NAT if ty.startswith("?") else ty
 
     # ------------------------------------------------------------------------------------------ terms
     def _relation(self, s: Syn) -> Term:
         op, lhs, rhs = s.args
         if op in ("=", "≠") and self._is_prop_syntax(lhs):
-            a, b = self.prop(lhs), self.prop(rhs)
+            a, b = self._prop(lhs), self._prop(rhs)
             eq = Conn("iff", (a, b))
             return eq if op == "=" else Conn("not", (eq,))
         lhs_t, rhs_t = self._tree([lhs, rhs], None, s)
@@ -223,21 +291,59 @@ class Elaborator:
             collect(r)
         types = [self._probe(leaf) for leaf in leaves]
         known = [t for t in types if t is not None]
-        if expected is not None:
+        soft = self._links is not None  # an expected type that only a tree of unknowns passed down fixes nothing
+        if expected is not None and not soft:
             known.append(expected)
         if known:
             target = max(known, key=lambda t: TYPE_RANK[t])
-        else:
-            target = INT if has_neg[0] else NAT
-        if expected is not None and TYPE_RANK[target] > TYPE_RANK[expected]:
-            raise ElabError(f"type mismatch: term of type {target} where {expected} is expected", where.column)
+            if expected is not None and TYPE_RANK[target] > TYPE_RANK[expected]:
+                raise ElabError(f"type mismatch: term of type {target} where {expected} is expected", where.column)
+            if soft:
+                return self._fixing([r for r in roots], target)
+            return [self._build(r, target) for r in roots]
+        decimal = any(leaf.kind == "dec" for leaf in leaves)
+        target = expected if expected is not None else REAL if decimal else INT if has_neg[0] else NAT
+        if self.discovering and not soft:
+            return self._linking(roots, target, has_neg[0] or decimal)
         return [self._build(r, target) for r in roots]
+
+    def _linking(self, roots: list[Syn], target: str, decides_default: bool) -> list[Term]:
+        """Discovery pass, a tree with no known type: build it provisionally, tying its unknowns together."""
+        self._links = []
+        try:
+            built = [self._build(r, target) for r in roots]
+            links = self._links
+        finally:
+            self._links = None
+        if links:
+            root = links[0].root()
+            for meta in links[1:]:
+                other = meta.root()
+                if other is not root:
+                    other.parent = root
+                    root.fixed |= other.fixed
+                    root.neg |= other.neg
+            root.neg |= decides_default
+        return built
+
+    def _fixing(self, roots: list[Syn], target: str) -> list[Term]:
+        """Inside a tree of unknowns, a subtree with a known type still fixes its own unknowns (Lean elaborates
+        function arguments such as `|x + n|` as trees of their own)."""
+        saved, self._links = self._links, None
+        try:
+            return [self._build(r, target) for r in roots]
+        finally:
+            self._links = saved
 
     def _probe(self, s: Syn) -> str | None:
         """The type a leaf has on its own, or None when it adapts to its surroundings (numerals, ↑e)."""
         k = s.kind
         if k in ("nat", "dec", "coe", "hole"):
             return None
+        if k == "ident" and s.args[0] == "Real.pi":
+            return REAL
+        if k == "ident" and self._successor(s) is not None:
+            return NAT
         if k == "ident":
             name = s.args[0]
             var = self.scope.get(name)
@@ -245,12 +351,27 @@ class Elaborator:
                 raise self._unknown(name, s)
             if var.ty == PROP:
                 raise ElabError(f"type mismatch: {name} is a proposition, a number is expected", s.column)
+            if function_type(var.ty) is not None:
+                raise ElabError(f"function expected to be applied: {name}", s.column)
             ty = self._resolve_known(var.ty)
             return ty
         if k == "ascribe":
             return self._type_name(s.args[1])
+        if k == "bigop":
+            return self._big_operator(s).ty
+        if k == "call" and self._method(s.args[0], s) is not None:
+            return self._probe(self._method(s.args[0], s))
         if k == "call":
             head, args = s.args
+            var = self.scope.get(head)
+            if var is not None and function_type(var.ty) is not None:
+                return function_type(var.ty)[1]
+            if head in _REAL_RESULT:
+                return REAL
+            if head in _NAT_RESULT:
+                return NAT
+            if head in ("Int.floor", "Int.ceil"):
+                return INT
             if head in ("Real.sqrt",):
                 return REAL
             if head in ("Int.natAbs", "Int.toNat"):
@@ -287,7 +408,11 @@ class Elaborator:
             op, a, b = s.args
             if op == "^":
                 base = self._build(a, ty)
-                exponent = self._exponent(b)
+                exponent = self._exponent(b, ty)
+                if exponent.ty == REAL:
+                    return Op("rpow", (base, exponent), ty)
+                if exponent.ty == INT:
+                    return Op("zpow", (base, exponent), ty)
                 return Op("^", (base, exponent), ty)
             if op == "%" and ty in (RAT, REAL):
                 raise ElabError(f"failed to synthesize\n  HMod {ty} {ty} ?m", s.column)
@@ -298,15 +423,75 @@ class Elaborator:
             return Op("neg", (self._build(s.args[0], ty),), ty)
         return self._leaf(s, ty)
 
-    def _exponent(self, s: Syn) -> Term:
+    def _exponent(self, s: Syn, base_ty: str) -> Term:
+        """ℕ exponents are Monoid.npow; a real exponent on a real base is Real.rpow, an integer one on ℚ or ℝ is
+        zpow (docs/minilean-lean-facts.md, powers)."""
         exponent = self.term(s)
-        if exponent.ty != NAT:
-            raise ElabError(f"unsupported: exponent of type {exponent.ty} (only natural-number powers are modelled)",
-                            s.column)
-        return exponent
+        if exponent.ty == NAT or (exponent.ty == REAL and base_ty == REAL) or \
+                (exponent.ty == INT and base_ty in (RAT, REAL)):
+            return exponent
+        raise ElabError(f"unsupported: exponent of type {exponent.ty} on a base of type {base_ty}", s.column)
+
+    def _method(self, head: str, s: Syn) -> Syn | None:
+        """Generalized field notation on a variable: `n.gcd 40` is `Nat.gcd n 40`, `z.natAbs` is `Int.natAbs z`."""
+        base, _, fld = head.rpartition(".")
+        var = self.scope.get(base)
+        if var is None:
+            return None
+        names = {"gcd": "Nat.gcd", "lcm": "Nat.lcm", "factorial": "Nat.factorial", "natAbs": "Int.natAbs",
+                 "toNat": "Int.toNat"}
+        if fld not in names:
+            return None
+        return Syn("call", (names[fld], (Syn("ident", (base,), s.column),) + tuple(s.args[1])), s.column)
+
+    def _successor(self, s: Syn) -> Var | None:
+        """`k.succ` for a natural-number variable k (read as k + 1, its simp normal form)."""
+        base, _, fld = s.args[0].rpartition(".")
+        var = self.scope.get(base)
+        if fld == "succ" and var is not None and self._resolve_known(var.ty) == NAT:
+            return var
+        return None
+
+    def _big_operator(self, s: Syn) -> Term:
+        """`∑ k ∈ Finset.range n, body` or over `Finset.Icc a b` (Ico, Ioc, Ioo): elaborated once, as a leaf whose
+        body is its own tree (Lean elaborates `Finset.sum s fun k => body` with no expected type)."""
+        cached = self._bigops.get(id(s))
+        if cached is not None:
+            return cached
+        op, name, where, body = s.args
+        if where.kind != "call" or where.args[0] not in _FINSETS or len(where.args[1]) != _FINSETS[where.args[0]]:
+            raise ElabError("unsupported: a big operator over anything but Finset.range n, Finset.Icc a b, "
+                            "Finset.Ico, Finset.Ioc, Finset.Ioo", s.column)
+        kind = where.args[0].split(".")[1]
+        if kind == "range":
+            hi = self.term(where.args[1][0], NAT)
+            lo = Num(Fraction(0), NAT)
+        else:
+            lo, hi = self._tree(list(where.args[1]), None, where)
+        if lo.ty not in (NAT, INT):
+            raise ElabError("unsupported: a big operator over a set of non-integers", s.column)
+        fid = -1000 - self._depth
+        saved = dict(self.scope)
+        self.scope[name] = Var(fid, name, lo.ty)
+        self._depth += 1
+        try:
+            inner = self.term(body)
+        finally:
+            self._depth -= 1
+            self.scope = saved
+        out = BigOp(op, fid, name, lo.ty, kind, lo, hi, inner, inner.ty)
+        self._bigops[id(s)] = out
+        return out
 
     def _leaf(self, s: Syn, ty: str) -> Term:
         k = s.kind
+        if k == "bigop":
+            return self._coerce(self._big_operator(s), ty, s)
+        if k == "ident" and s.args[0] == "Real.pi":
+            return self._coerce(Op("pi", (), REAL), ty, s)
+        if k == "ident" and self._successor(s) is not None:
+            var = self._successor(s)
+            return self._coerce(Op("+", (Var(var.fid, var.name, NAT), Num(Fraction(1), NAT)), NAT), ty, s)
         if k == "nat":
             return Num(Fraction(s.args[0]), ty)
         if k == "dec":
@@ -317,7 +502,12 @@ class Elaborator:
             var = self.scope[s.args[0]]
             own = self._resolve_known(var.ty)
             if own is None:
-                self.metas[int(var.ty[1:])].ty = ty
+                meta = self.metas[int(var.ty[1:])]
+                if self._links is not None:
+                    self._links.append(meta)
+                else:
+                    meta.ty = ty
+                    meta.root().fixed.add(ty)
                 return Var(var.fid, var.name, ty)
             var = Var(var.fid, var.name, own)
             return self._coerce(var, ty, s)
@@ -348,6 +538,9 @@ class Elaborator:
 
     def _call(self, s: Syn, ty: str) -> Term:
         head, args = s.args
+        dotted = self._method(head, s)
+        if dotted is not None:
+            return self._call(dotted, ty)
         if head == "Real.sqrt":
             if len(args) != 1:
                 raise ElabError("Real.sqrt takes one argument", s.column)
@@ -368,6 +561,32 @@ class Elaborator:
                 raise ElabError(f"{head} takes one argument", s.column)
             inner = self.term(args[0], INT)
             return self._coerce(Op(head.split(".")[1], (inner,), NAT), ty, s)
+        var = self.scope.get(head)
+        if var is not None and function_type(var.ty) is not None:
+            domains, codomain = function_type(var.ty)
+            if len(args) != len(domains):
+                raise ElabError(f"{head} takes {len(domains)} argument(s)", s.column)
+            applied = App(Var(var.fid, var.name, var.ty), tuple(self.term(a, d) for a, d in zip(args, domains,
+                                                                                              strict=True)),
+                          codomain)
+            return self._coerce(applied, ty, s)
+        if head in _NAT_RESULT:
+            arity = 1 if head == "Nat.factorial" else 2
+            if len(args) != arity:
+                raise ElabError(f"{head} takes {arity} argument(s)", s.column)
+            return self._coerce(Op(_NAT_RESULT[head], tuple(self.term(a, NAT) for a in args), NAT), ty, s)
+        if head in _REAL_RESULT:
+            arity = 2 if head == "Real.logb" else 1
+            if len(args) != arity:
+                raise ElabError(f"{head} takes {arity} argument(s)", s.column)
+            return self._coerce(Op(_REAL_RESULT[head], tuple(self.term(a, REAL) for a in args), REAL), ty, s)
+        if head in ("Int.floor", "Int.ceil"):
+            if len(args) != 1:
+                raise ElabError(f"{head} takes one argument", s.column)
+            inner = self.term(args[0])
+            if inner.ty not in (RAT, REAL):
+                inner = cast(inner, REAL) if inner.ty in (NAT, INT) else inner
+            return self._coerce(Op("floor" if head == "Int.floor" else "ceil", (inner,), INT), ty, s)
         if head in self.scope:
             raise ElabError(f"function expected\n  {head}", s.column)
         raise self._unknown(head, s)
@@ -380,15 +599,40 @@ class Elaborator:
         return ElabError(f"unknown identifier '{name}'", s.column)
 
 
-def _retype(term: Term, fid: int, ty: str) -> Term:
-    """Give a binder's variable its inferred type everywhere in the body."""
+def _binder_types(metas: list[_Meta], where: Syn) -> dict[tuple, str]:
+    """The type of every untyped binder, once the whole statement has been seen (numerals default last)."""
+    out: dict[tuple, str] = {}
+    for meta in metas:
+        root = meta.root()
+        fixed = root.fixed | ({meta.ty} if meta.ty else set())
+        if len(fixed) > 1:
+            raise ElabError("type mismatch: an untyped binder would need two types "
+                            f"({' and '.join(sorted(fixed))}); minilean refuses the statement", where.column)
+        if fixed:
+            out[meta.key] = fixed.pop()
+        elif root.neg:
+            raise ElabError("minilean cannot tell the type of an untyped binder whose default would come from a "
+                            "unary minus or a decimal literal; write the type", where.column)
+        else:
+            out[meta.key] = NAT
+    return out
 
-    def fix(t: Term) -> Term | None:
-        if isinstance(t, Var) and t.fid == fid and t.ty != ty:
-            return Var(t.fid, t.name, ty)
+
+def _function_type_syntax(s: Syn) -> str | None:
+    """`ℝ → ℝ`, `ℕ → ℕ → ℝ` as a type name, or None when `s` is not a function type over ℕ ℤ ℚ ℝ."""
+    if s.kind != "implies":
         return None
-
-    return transform(term, fix)
+    parts = []
+    node = s
+    while node.kind == "implies":
+        dom = node.args[0]
+        if dom.kind != "ident" or TYPE_ALIASES.get(dom.args[0]) not in NUMERIC_TYPES:
+            return None
+        parts.append(TYPE_ALIASES[dom.args[0]])
+        node = node.args[1]
+    if node.kind != "ident" or TYPE_ALIASES.get(node.args[0]) not in NUMERIC_TYPES:
+        return None
+    return " → ".join(parts + [TYPE_ALIASES[node.args[0]]])
 
 
 def _show(s: Syn) -> str:

@@ -56,7 +56,7 @@ def initial_goal(decl_text: str) -> tuple[Goal, object]:
     return Goal(goal.target, goal.hyps, None), decl
 
 
-def check_declaration(text: str, timeout_ms: int = 0, solver_ms: int = 5000
+def check_declaration(text: str, timeout_ms: int = 0, solver_ms: int = 5000, mathlib: int = 2025
                       ) -> tuple[list[tuple[str, str, int]], list[Goal], bool]:
     """Run one declaration: (messages as (severity, text, char offset), goals closed by sorry, uses sorry)."""
     messages: list[tuple[str, str, int]] = []
@@ -69,7 +69,7 @@ def check_declaration(text: str, timeout_ms: int = 0, solver_ms: int = 5000
         return [("error", "expected ':=' and a proof", 0)], [], False
     proof_offset = len(text) - len(proof)
     body = proof.strip()
-    ctx = Context(timeout_ms=timeout_ms, solver_ms=solver_ms)
+    ctx = Context(timeout_ms=timeout_ms, solver_ms=solver_ms, mathlib=mathlib)
     sorry_goals = ctx.sorry_goals
     if body == "sorry":
         ctx.has_sorry = True
@@ -111,7 +111,7 @@ def _dedent_first(after_by: str) -> str:
 
 
 def process_file(text: str, sorrys: bool, timeout_ms: int, solver_ms: int,
-                 store: Callable[[list[Goal]], int], options: dict) -> list[dict]:
+                 store: Callable[[list[Goal]], int], options: dict, mathlib: int = 2025) -> list[dict]:
     from .protocol import message
 
     units = []
@@ -120,7 +120,7 @@ def process_file(text: str, sorrys: bool, timeout_ms: int, solver_ms: int,
         unit: dict = {"boundary": [_byte_offset(text, start), _byte_offset(text, end)], "messages": []}
         if keyword in ("theorem", "lemma", "example"):
             try:
-                msgs, sorry_goals, _ = check_declaration(unit_text, timeout_ms, solver_ms)
+                msgs, sorry_goals, _ = check_declaration(unit_text, timeout_ms, solver_ms, mathlib)
             except Interrupted:
                 msgs, sorry_goals = [("error", "(interrupt) the REPL timeout expired", 0)], []
             for severity, data, offset in msgs:

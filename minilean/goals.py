@@ -1,5 +1,4 @@
-"""Goals and their local contexts, named and printed as Lean prints them (docs/lean-semantics.md#names,
-docs/lean-semantics.md#printing)."""
+"""Goals and their local contexts, named and printed as Lean prints them (docs/minilean-lean-facts.md, printing)."""
 
 from __future__ import annotations
 

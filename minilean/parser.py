@@ -6,6 +6,7 @@ Every failure is a `ParseError` carrying a 1-based line and 0-based column, as L
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -45,8 +46,51 @@ def _col(meta_or_token) -> int:
     return (column - 1) if isinstance(column, int) else 0
 
 
+_BY = re.compile(r"(?<![\w'.])by(?![\w'!?])")
+_CLOSERS = ")]}⟩›"
+
+
+def _cut_by_blocks(text: str) -> tuple[str, list[str]]:
+    """Replace every `by <tactics>` inside a term by `⟪n⟫`, returning the tactic texts.
+
+    A term-level `by` block extends as far as Lean's does: to the first `,` `:` or closing bracket that is not
+    inside brackets of its own (so `⟨by linarith, by simp⟩` and `(by norm_num : (2:ℝ) ≠ 0)` split as in Lean).
+    """
+    blocks: list[str] = []
+    out: list[str] = []
+    i = 0
+    while True:
+        m = _BY.search(text, i)
+        if m is None:
+            out.append(text[i:])
+            return "".join(out), blocks
+        out.append(text[i:m.start()])
+        j, depth = m.end(), 0
+        while j < len(text):
+            ch = text[j]
+            if ch in "([{⟨‹":
+                depth += 1
+            elif ch in _CLOSERS:
+                if depth == 0:
+                    break
+                depth -= 1
+            elif depth == 0 and (ch == "," or (ch == ":" and not text.startswith(":=", j))):
+                break
+            j += 1
+        inner, nested = _cut_by_blocks(text[m.end():j])
+        if nested:
+            raise ParseError("unsupported: a `by` block inside a `by` block of a term")
+        blocks.append(inner.strip())
+        out.append(f"⟪{len(blocks) - 1}⟫")
+        i = j
+
+
 @v_args(tree=True)
 class _ToSyn(Transformer):
+    def __init__(self, blocks: list[str] | None = None):
+        super().__init__()
+        self.blocks = blocks or []
+
     def _node(self, kind: str, tree: Tree, args: tuple) -> Syn:
         column = _col(tree.meta) if not tree.meta.empty else 0
         return Syn(kind, args, column)
@@ -85,20 +129,33 @@ class _ToSyn(Transformer):
         return self._node("iff", tree, tuple(tree.children))
 
     def implies(self, tree):
-        return self._node("implies", tree, tuple(tree.children))
+        return self._node("implies", tree, _operands(tree))
 
     def or_(self, tree):
-        return self._node("or", tree, tuple(tree.children))
+        return self._node("or", tree, _operands(tree))
 
     def and_(self, tree):
-        return self._node("and", tree, tuple(tree.children))
+        return self._node("and", tree, _operands(tree))
+
+    def bigop(self, tree):
+        op, name, where, body = tree.children
+        return self._node("bigop", tree, (str(op), str(name), where, body))
+
+    def factorial(self, tree):
+        return self._node("call", tree, ("Nat.factorial", tuple(tree.children)))
+
+    def floor_bars(self, tree):
+        return self._node("call", tree, ("Int.floor", tuple(tree.children)))
+
+    def ceil_bars(self, tree):
+        return self._node("call", tree, ("Int.ceil", tuple(tree.children)))
 
     def not_(self, tree):
         return self._node("not", tree, tuple(tree.children))
 
     def rel(self, tree):
         lhs, op, rhs = tree.children
-        return self._node("rel", tree, (str(op), lhs, rhs))
+        return self._node("rel", tree, ({">=": "≥", "<=": "≤"}.get(str(op), str(op)), lhs, rhs))
 
     def dvd(self, tree):
         lhs, rhs = tree.children
@@ -165,11 +222,38 @@ class _ToSyn(Transformer):
     def tuple(self, tree):
         return self._node("anon", tree, tuple(tree.children))
 
+    def proj(self, tree):
+        inner, field = tree.children
+        return self._node("proj", tree, (inner, str(field)[1:]))
+
+    def assumption_ref(self, tree):
+        return self._node("assumption", tree, tuple(tree.children))
+
+    def by_block(self, tree):
+        return self._node("by", tree, (self._block(tree.children[0]),))
+
+    def show_by(self, tree):
+        prop, ref = tree.children
+        return self._node("show", tree, (prop, Syn("by", (self._block(ref),), _col(tree.meta))))
+
+    def show_from(self, tree):
+        prop, value = tree.children
+        return self._node("show", tree, (prop, value))
+
+    def _block(self, ref) -> str:
+        return self.blocks[int(str(ref)[1:-1])]
+
+
+def _operands(tree: Tree) -> tuple:
+    """The operands of a binary connective (the connective's own token, → or ->, is dropped)."""
+    return tuple(c for c in tree.children if not isinstance(c, Token))
+
 
 def parse_term(text: str) -> Syn:
     """Parse one term (a proposition or an arithmetic expression)."""
     if not text.strip():
         raise ParseError("expected term", 1, len(text))
+    text, blocks = _cut_by_blocks(text)
     try:
         tree = _lark().parse(text)
     except UnexpectedCharacters as exc:
@@ -185,7 +269,7 @@ def parse_term(text: str) -> Syn:
     except UnexpectedInput as exc:  # pragma: no cover - other lark input errors
         raise ParseError(str(exc).splitlines()[0]) from None
     try:
-        result = _ToSyn().transform(tree)
+        result = _ToSyn(blocks).transform(tree)
     except LarkError as exc:
         inner = exc.__context__ if isinstance(exc.__context__, ParseError) else None
         if inner is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .semantics import NotEvaluable, evaluate
-from .terms import INT, NAT, RAT, REAL, Num, Op, Term, Var, free_vars
+from .terms import INT, NAT, RAT, REAL, Num, Op, Term, Var, free_vars, num, rebuild
 
 Monomial = tuple[tuple[int, int], ...]  # sorted (atom index, exponent)
 Poly = dict[Monomial, Fraction]
@@ -32,10 +32,29 @@ class Atoms:
         self.terms: list[Term] = []
 
     def get(self, term: Term) -> int:
-        if term not in self.index:
-            self.index[term] = len(self.terms)
+        key = _canonical(term)
+        if key not in self.index:
+            self.index[key] = len(self.terms)
             self.terms.append(term)
-        return self.index[term]
+        return self.index[key]
+
+
+def _canonical(t: Term) -> Term:
+    """An atom with its closed arithmetic arguments evaluated: `a (1 + 2)` and `a 3` are one atom (Lean's
+    linarith matches atoms up to reducible defeq, which evaluates ℕ literal arithmetic)."""
+    kids = t.children()
+    if not kids:
+        return t
+    new = tuple(_evaluated(k) for k in kids)
+    return t if new == kids else rebuild(t, new)
+
+
+def _evaluated(t: Term) -> Term:
+    if isinstance(t, Op) and t.ty in (NAT, INT) and not free_vars(t):
+        v = _closed_value(t)
+        if v is not None and v.denominator == 1:
+            return num(v, t.ty)
+    return _canonical(t)
 
 
 def const(c: Fraction | int) -> Poly:

@@ -86,6 +86,7 @@ class GoalState:
 class Server:
     theorems_path: str | None = None
     solver_ms: int = 5000
+    mathlib: int = 2025  # which Mathlib era's behaviour to follow where versions differ (see Context)
     options: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_OPTIONS))
     states: dict[int, GoalState] = field(default_factory=dict)
     next_id: int = 0
@@ -204,7 +205,8 @@ class Server:
             text = f"have {binder} : {text}"
         if not goals:
             return error("exception", "no goals to be solved")
-        ctx = Context(timeout_ms=int(self.options.get("timeout") or 0), solver_ms=self.solver_ms)
+        ctx = Context(timeout_ms=int(self.options.get("timeout") or 0), solver_ms=self.solver_ms,
+                      mathlib=self.mathlib)
         try:
             script = parse_script(text)
             if not script:
@@ -296,7 +298,8 @@ class Server:
                 return error("io", str(exc))
         ctx_timeout = int(self.options.get("timeout") or 0)
         units = process_file(file_text, sorrys=payload["sorrys"], timeout_ms=ctx_timeout,
-                             solver_ms=self.solver_ms, store=self._store_unit_state, options=self.options)
+                             solver_ms=self.solver_ms, store=self._store_unit_state, options=self.options,
+                             mathlib=self.mathlib)
         return {"units": units}
 
     def _store_unit_state(self, goals: list[Goal]) -> int:

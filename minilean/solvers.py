@@ -45,6 +45,10 @@ def comparison_fact(p: Term, atoms: Atoms) -> Fact | None:
         op = {"<": "≥", "≤": ">", ">": "≤", "≥": "<"}[op]
     if op in (">", "≥"):
         op, lhs, rhs = {">": "<", "≥": "≤"}[op], rhs, lhs
+    if lhs.ty == NAT:
+        # linarith's natToInt preprocessing: a ℕ fact is read in ℤ with casts pushed to the leaves, so `x < 3`
+        # and `(x : ℤ) > 1` share the atom ↑x (docs/minilean-lean-facts.md, linarith)
+        lhs, rhs = Op("cast", (lhs,), INT), Op("cast", (rhs,), INT)
     try:
         poly = add(to_poly(lhs, atoms), to_poly(rhs, atoms), Fraction(-1))
     except PolyTooLarge:

@@ -7,12 +7,12 @@ hypothesis keeps meaning the same thing; the printer maps ids to display names (
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 NAT, INT, RAT, REAL, PROP = "ℕ", "ℤ", "ℚ", "ℝ", "Prop"
 NUMERIC_TYPES = (NAT, INT, RAT, REAL)
-# Coercions only go upward along this chain (docs/lean-semantics.md#elaboration).
+# Coercions only go upward along this chain (docs/minilean-lean-facts.md, elaboration).
 TYPE_RANK = {NAT: 0, INT: 1, RAT: 2, REAL: 3}
 TYPE_ALIASES = {"ℕ": NAT, "Nat": NAT, "ℤ": INT, "Int": INT, "ℚ": RAT, "Rat": RAT, "ℝ": REAL, "Real": REAL,
                 "Prop": PROP}
@@ -41,7 +41,7 @@ class Num(Term):
 @dataclass(frozen=True)
 class Var(Term):
     fid: int
-    name: str
+    name: str = field(compare=False)  # display only: a variable is its id
     ty: str
 
 
@@ -115,6 +115,69 @@ class Quant(Term):
 
 
 @dataclass(frozen=True)
+class App(Term):
+    """`f x y`: a function variable (type `ℝ → ℝ`, `ℕ → ℕ → ℝ`, …) applied to arguments of its domain types."""
+
+    fn: Var
+    args: tuple[Term, ...]
+    ty: str
+
+    def children(self) -> tuple[Term, ...]:
+        return self.args
+
+
+@dataclass(frozen=True)
+class Pred(Term):
+    """A decidable predicate on numbers: `Nat.Prime p`, `Even n`, `Odd n`."""
+
+    name: str
+    args: tuple[Term, ...]
+    ty: str = PROP
+
+    def children(self) -> tuple[Term, ...]:
+        return self.args
+
+
+@dataclass(frozen=True)
+class BigOp(Term):
+    """`∑ k ∈ Finset.range n, body` / `∏ k ∈ Finset.Icc a b, body`; the bound variable is `Var(fid, name, var_ty)`
+    with a canonical id (by nesting depth) so that equal sums written twice are the same term."""
+
+    op: str  # "∑" or "∏"
+    fid: int
+    name: str
+    var_ty: str
+    kind: str  # range, Icc, Ico, Ioc, Ioo
+    lo: Term  # 0 for range
+    hi: Term
+    body: Term
+    ty: str
+
+    def children(self) -> tuple[Term, ...]:
+        return (self.lo, self.hi, self.body)
+
+    @property
+    def var(self) -> Var:
+        return Var(self.fid, self.name, self.var_ty)
+
+    def indices(self, lo: int, hi: int) -> range:
+        """The index values of the set, given the values of its bounds."""
+        if self.kind == "range":
+            return range(0, max(0, hi))
+        start = lo if self.kind in ("Icc", "Ico") else lo + 1
+        stop = hi + 1 if self.kind in ("Icc", "Ioc") else hi
+        return range(start, max(start, stop))
+
+
+def function_type(ty: str) -> tuple[list[str], str] | None:
+    """`ℕ → ℕ → ℝ` as ([ℕ, ℕ], ℝ); None for a plain type."""
+    parts = [p.strip() for p in ty.split("→")]
+    if len(parts) < 2:
+        return None
+    return parts[:-1], parts[-1]
+
+
+@dataclass(frozen=True)
 class Const(Term):
     """True or False."""
 
@@ -150,6 +213,10 @@ def free_vars(term: Term) -> set[int]:
         return {term.fid}
     if isinstance(term, Quant):
         return free_vars(term.body) - {term.fid}
+    if isinstance(term, BigOp):
+        return free_vars(term.lo) | free_vars(term.hi) | (free_vars(term.body) - {term.fid})
+    if isinstance(term, App):
+        return {term.fn.fid}.union(*(free_vars(a) for a in term.args))
     out: set[int] = set()
     for child in term.children():
         out |= free_vars(child)
@@ -167,6 +234,13 @@ def rebuild(term: Term, children: tuple[Term, ...]) -> Term:
         return Imp(children[0], children[1], term.name)
     if isinstance(term, Quant):
         return Quant(term.q, term.fid, term.name, term.var_ty, children[0])
+    if isinstance(term, App):
+        return App(term.fn, children, term.ty)
+    if isinstance(term, Pred):
+        return Pred(term.name, children)
+    if isinstance(term, BigOp):
+        return BigOp(term.op, term.fid, term.name, term.var_ty, term.kind, children[0], children[1], children[2],
+                     term.ty)
     return term
 
 
@@ -188,6 +262,13 @@ def substitute(term: Term, mapping: dict[int, Term]) -> Term:
     if isinstance(term, Quant):
         inner = {k: v for k, v in mapping.items() if k != term.fid}
         return Quant(term.q, term.fid, term.name, term.var_ty, substitute(term.body, inner))
+    if isinstance(term, BigOp):
+        inner = {k: v for k, v in mapping.items() if k != term.fid}
+        return BigOp(term.op, term.fid, term.name, term.var_ty, term.kind, substitute(term.lo, mapping),
+                     substitute(term.hi, mapping), substitute(term.body, inner), term.ty)
+    if isinstance(term, App):
+        fn = mapping.get(term.fn.fid, term.fn)
+        return App(fn if isinstance(fn, Var) else term.fn, tuple(substitute(a, mapping) for a in term.args), term.ty)
     kids = term.children()
     if not kids:
         return term
@@ -204,6 +285,56 @@ def replace_subterm(term: Term, old: Term, new: Term) -> Term:
     return term if new_kids == kids else rebuild(term, new_kids)
 
 
+def ill_typed(term: Term) -> Term | None:
+    """The first subterm whose arguments do not have the types its operator needs, or None.
+
+    Tactics build terms from parts; this is the guard that a bug there (say, `x * y` with x : ℕ and y : ℝ) is
+    caught before a solver reads the term with a wrong meaning.
+    """
+    if isinstance(term, Op):
+        a = term.args
+        if term.op == "cast":
+            ok = TYPE_RANK.get(a[0].ty, 9) < TYPE_RANK.get(term.ty, -1)
+        elif term.op == "^":
+            ok = a[0].ty == term.ty and a[1].ty == NAT
+        elif term.op in ("natAbs", "toNat"):
+            ok = a[0].ty == INT and term.ty == NAT
+        elif term.op == "sqrt":
+            ok = a[0].ty == REAL and term.ty == REAL
+        elif term.op in ("gcd", "lcm", "factorial"):
+            ok = term.ty == NAT and all(x.ty == NAT for x in a)
+        elif term.op in ("floor", "ceil"):
+            ok = term.ty == INT and a[0].ty in (RAT, REAL)
+        elif term.op == "zpow":
+            ok = a[0].ty == term.ty and a[1].ty == INT and term.ty in (RAT, REAL)
+        elif term.op in ("rpow", "log", "exp", "sin", "cos", "tan", "logb", "pi"):
+            ok = term.ty == REAL and all(x.ty == REAL for x in a)
+        else:
+            ok = all(x.ty == term.ty for x in a) and term.ty in NUMERIC_TYPES
+        if not ok:
+            return term
+    elif isinstance(term, Cmp):
+        if term.lhs.ty != term.rhs.ty or (term.op != "=" and term.lhs.ty not in NUMERIC_TYPES):
+            return term
+    elif isinstance(term, Conn | Imp) and any(c.ty != PROP for c in term.children()):
+        return term
+    elif isinstance(term, Quant) and term.body.ty != PROP:
+        return term
+    elif isinstance(term, App):
+        sig = function_type(term.fn.ty)
+        if sig is None or len(sig[0]) != len(term.args) or sig[1] != term.ty or \
+                any(x.ty != d for x, d in zip(term.args, sig[0], strict=True)):
+            return term
+    elif isinstance(term, BigOp):
+        if term.lo.ty != term.var_ty or term.hi.ty != term.var_ty or term.body.ty != term.ty:
+            return term
+    for child in term.children():
+        bad = ill_typed(child)
+        if bad is not None:
+            return bad
+    return None
+
+
 def conjuncts(term: Term) -> list[Term]:
     if isinstance(term, Conn) and term.op == "and":
         return conjuncts(term.args[0]) + conjuncts(term.args[1])
@@ -218,7 +349,7 @@ _MAX = 1024
 
 
 def pretty(term: Term, names: dict[int, str] | None = None) -> str:
-    """Print a term as Lean 4 + Mathlib's delaborator does (docs/lean-semantics.md#printing)."""
+    """Print a term as Lean 4 + Mathlib's delaborator does (docs/minilean-lean-facts.md, printing)."""
     return _pp(term, 0, names or {}, True)
 
 
@@ -255,6 +386,17 @@ def _pp(t: Term, prec: int, names: dict[int, str], tail: bool = False) -> str:
     if isinstance(t, Quant):
         text = _pp_quant(t, names)
         return text if tail or prec == 0 else f"({text})"
+    if isinstance(t, App):
+        return _paren(" ".join([names.get(t.fn.fid, t.fn.name)] + [_pp(a, _MAX, names) for a in t.args]),
+                      _MAX - 1, prec)
+    if isinstance(t, Pred):
+        return _paren(" ".join([t.name] + [_pp(a, _MAX, names) for a in t.args]), _MAX - 1, prec)
+    if isinstance(t, BigOp):
+        if t.kind == "range":
+            where = f"Finset.range {_pp(t.hi, _MAX, names)}"
+        else:
+            where = f"Finset.{t.kind} {_pp(t.lo, _MAX, names)} {_pp(t.hi, _MAX, names)}"
+        return _paren(f"{t.op} {t.name} ∈ {where}, {_pp(t.body, 67, names)}", 67, prec)
     raise TypeError(f"cannot print {t!r}")
 
 
@@ -277,7 +419,26 @@ def _pp_op(t: Op, prec: int, names: dict[int, str]) -> str:
     if t.op in ("natAbs", "toNat"):
         # generalized field notation: Int.natAbs x prints as x.natAbs
         return _paren(f"{_pp(a[0], _MAX, names)}.{t.op}", _MAX, prec)
+    if t.op in ("gcd", "lcm"):
+        if isinstance(a[0], Num):
+            return _paren(f"Nat.{t.op} {_pp(a[0], _MAX, names)} {_pp(a[1], _MAX, names)}", _MAX - 1, prec)
+        return _paren(f"{_pp(a[0], _MAX, names)}.{t.op} {_pp(a[1], _MAX, names)}", _MAX - 1, prec)
+    if t.op == "factorial":
+        return _paren(f"{_pp(a[0], _MAX, names)} !", 10000, prec)
+    if t.op == "pi":
+        return "π"
+    if t.op in _REAL_FUNCTIONS:
+        return _paren(" ".join([_REAL_FUNCTIONS[t.op]] + [_pp(x, _MAX, names) for x in a]), _MAX - 1, prec)
+    if t.op in ("floor", "ceil"):
+        left, right = ("⌊", "⌋") if t.op == "floor" else ("⌈", "⌉")
+        return f"{left}{_pp(a[0], 0, names)}{right}"
+    if t.op in ("rpow", "zpow"):
+        return _paren(f"{_pp(a[0], 76, names)} ^ {_pp(a[1], 75, names)}", 75, prec)
     raise TypeError(f"cannot print operator {t.op}")
+
+
+_REAL_FUNCTIONS = {"log": "Real.log", "exp": "Real.exp", "sin": "Real.sin", "cos": "Real.cos", "tan": "Real.tan",
+                   "logb": "Real.logb"}
 
 
 def _pp_quant(t: Quant, names: dict[int, str]) -> str:

@@ -1,6 +1,19 @@
 """Tactics of minilean: the script parser, the goal-list engine and the tactic modules that register themselves."""
 
-from . import casts, debug, decision, ring, simplify, structural  # noqa: F401  (registration)
+from . import (  # noqa: F401  (registration)
+    apply,
+    calc,
+    casts,
+    context,
+    debug,
+    decision,
+    field_simp,
+    induction,
+    rewrite,
+    ring,
+    simplify,
+    structural,
+)
 from .engine import MULTI_GOAL_TACTICS, TACTICS, Context, Interrupted, TacticError, run_seq
 from .script import parse_script
 

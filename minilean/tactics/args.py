@@ -71,7 +71,7 @@ def rewrite_at(goal: Goal, rest: str, transform, tactic_name: str) -> tuple[obje
             rewritten.append(new)
             hyps = [Hyp(x.fid, x.name, new, x.inaccessible) if x.fid == h.fid else x for x in hyps]
     target = goal.target
-    if at_goal and not locations:
+    if at_goal:
         target = transform(goal.target)
     if not rewritten and target == goal.target:
         raise TacticError(f"{tactic_name} made no progress")

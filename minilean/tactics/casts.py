@@ -1,4 +1,4 @@
-"""Cast tactics: push_cast, norm_cast, exact_mod_cast, assumption_mod_cast (docs/lean-semantics.md#cast-tactics).
+"""Cast tactics: push_cast, norm_cast, exact_mod_cast, assumption_mod_cast (docs/minilean-lean-facts.md, casts).
 
 Casts are pushed to the leaves through + * ^ (and - outside ℕ), numeral casts become numerals, double casts
 compose; then a comparison whose two sides are built only from casts of one smaller type and numerals is
@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..goals import Goal
-from ..lemmas import same_prop
-from ..terms import NAT, TYPE_RANK, Cmp, Num, Op, Term, Var, rebuild
+from ..goals import Goal, Hyp
+from ..matching import same_prop
+from ..proof_terms import is_syntactic_refl
+from ..semantics import decide_value
+from ..terms import NAT, TYPE_RANK, Cmp, Num, Op, Term, Var, pretty, rebuild
+from .args import split_location
 from .engine import Context, TacticError, tactic
 from .script import Atomic
 from .structural import prove_term
@@ -91,20 +94,51 @@ def push_cast(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
 
 @tactic("norm_cast")
 def norm_cast(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
-    if node.rest.strip():
-        raise TacticError("norm_cast: locations are not modelled by minilean")
+    """Move casts up and compare in the smaller type, at the goal or `at h`; then `trivial` (rfl, decide,
+    assumption up to casts)."""
+    rest = node.rest.strip()
+    if rest:
+        _, locations, at_goal = split_location(rest)
+        if locations is None:
+            raise TacticError(f"norm_cast: unsupported arguments '{rest}'")
+        names = [h.name for h in goal.hyps if not h.is_var] if locations == ["*"] else locations
+        hyps = list(goal.hyps)
+        changed = False
+        for name in names:
+            h = goal.find_hyp(name)
+            if h is None or h.is_var:
+                raise TacticError(f"unknown hypothesis '{name}'")
+            new = norm_casts(h.type)
+            if new != h.type:
+                changed = True
+                if decide_value(new) is False:
+                    return []
+                hyps = [Hyp(x.fid, x.name, new, x.inaccessible) if x.fid == h.fid else x for x in hyps]
+        goal = Goal(goal.target, tuple(hyps), goal.tag)
+        if not at_goal:
+            if not changed:
+                raise TacticError("norm_cast made no progress")
+            return [goal]
     new = norm_casts(goal.target)
+    if decide_value(new) is True or is_syntactic_refl(new):
+        return []
     for h in goal.hyps:
         if not h.is_var and same_prop(norm_casts(h.type), new):
             return []
-    if new == goal.target:
+    if new == goal.target and not rest:
         raise TacticError("norm_cast made no progress")
     return [Goal(new, goal.hyps, goal.tag)]
 
 
 @tactic("exact_mod_cast")
 def exact_mod_cast(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
-    proof = prove_term(goal, node.rest.strip())
+    text = node.rest.strip()
+    if text.startswith("(by ") and text.endswith(")") or text.startswith("by "):
+        # a `by` block is elaborated against the goal with its casts normalised
+        inner = text[1:-1].strip() if text.startswith("(") else text
+        prove_term(goal, f"show {pretty(norm_casts(goal.target), goal.display_names())} {inner}", ctx)
+        return []
+    proof = prove_term(goal, text, ctx)
     if same_prop(norm_casts(proof), norm_casts(goal.target)):
         return []
     raise TacticError("type mismatch (exact_mod_cast): the hypothesis and the goal differ beyond casts")

@@ -1,4 +1,4 @@
-"""Finishing decision tactics with the strength of their Lean counterparts (docs/lean-semantics.md):
+"""Finishing decision tactics with the strength of their Lean counterparts (docs/minilean-lean-facts.md, decision tactics):
 linarith, nlinarith (hint terms), omega, positivity, decide. Each closes the main goal or fails with
 Lean's message; none ever closes a false goal (see `solvers.py`).
 """
@@ -6,10 +6,10 @@ Lean's message; none ever closes a false goal (see `solvers.py`).
 from __future__ import annotations
 
 from ..goals import Goal, Hyp
-from ..lemmas import normal_rel
+from ..matching import normal_rel
 from ..parser import ParseError, parse_term
 from ..poly import Atoms
-from ..semantics import NotEvaluable, evaluate
+from ..semantics import NotEvaluable, decide_value, evaluate
 from ..solvers import (
     SolverTimeout,
     atom_facts,
@@ -21,7 +21,7 @@ from ..solvers import (
     split_conjunctions,
     square_facts,
 )
-from ..terms import FALSE, INT, NAT, REAL, Cmp, Conn, Imp, Num, Op, Quant, Term, free_vars, pretty
+from ..terms import FALSE, INT, NAT, Cmp, Conn, Imp, Num, Op, Quant, Term, free_vars, pretty
 from .args import split_list
 from .engine import Context, TacticError, tactic
 from .script import Atomic
@@ -255,15 +255,11 @@ def decide(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
     t = goal.target
     if free_vars(t):
         raise TacticError(f"expected type must not contain free or meta variables\n  {goal.pp_target()}")
-    if any(isinstance(s, Op | Cmp) and s.ty == REAL or (isinstance(s, Cmp) and s.lhs.ty == REAL)
-           for s in _subterms(t)):
-        raise TacticError(f"failed to synthesize\n  Decidable ({goal.pp_target()})\n(ℝ has no computable order: its "
-                          "Decidable instance reduces to Classical.choice)")
-    try:
-        value = evaluate(t)
-    except NotEvaluable as exc:
-        raise TacticError(f"tactic 'decide' failed for proposition\n  {goal.pp_target()}\n({exc})") from None
-    if value is True:
+    value = decide_value(t)
+    if value is None:
+        raise TacticError(f"failed to synthesize\n  Decidable ({goal.pp_target()})\n(minilean decides closed "
+                          "propositions over ℕ ℤ ℚ only: ℝ's order is classical)")
+    if value:
         return []
     raise TacticError(f"tactic 'decide' proved that the proposition\n  {goal.pp_target()}\nis false")
 

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..goals import Goal, render_goals
+from ..parser import ParseError
+from ..terms import ill_typed
 from .script import Atomic, Combinator, First, Then
 
 
@@ -36,6 +38,11 @@ class Context:
     messages: list[tuple[str, str]] = field(default_factory=list)  # (severity, text)
     has_sorry: bool = False
     sorry_goals: list = field(default_factory=list)  # goals closed by `sorry` (frontend.process `sorrys`)
+    # Lean/Mathlib era whose behaviour differs (docs/minilean-lean-facts.md, versions): before 2025 norm_num did
+    # not fail when it changed nothing; in 2023 `rw`'s closing rfl decided literal arithmetic and simp used
+    # `decide`. The default is the newest behaviour.
+    mathlib: int = 2025
+    era_rule_used: bool = False  # set when a pre-2025 rule decided the outcome (counted by --check)
 
     def remaining_ms(self) -> int:
         """Time a solver call may take: the per-tactic limit, capped by what the REPL timeout leaves."""
@@ -92,7 +99,15 @@ def run_node(node, goals: list[Goal], ctx: Context) -> list[Goal]:
         fn = TACTICS.get(node.name)
         if fn is None:
             raise TacticError(f"unknown tactic '{node.name}' (not modelled by minilean)")
-        return fn(goals[0], node, ctx) + goals[1:]
+        try:
+            produced = fn(goals[0], node, ctx)
+        except (TacticError, Interrupted, ParseError):
+            raise
+        except (TypeError, KeyError, AttributeError, ValueError, IndexError, RecursionError, ZeroDivisionError) as exc:
+            # an internal error is never a new state: the tactic fails
+            raise TacticError(f"minilean internal error in {node.name}: {type(exc).__name__}: {exc}") from None
+        _check_well_typed(produced, goals[0])
+        return produced + goals[1:]
     if isinstance(node, Then):
         if not goals:
             raise TacticError("no goals to be solved")
@@ -112,6 +127,16 @@ def run_node(node, goals: list[Goal], ctx: Context) -> list[Goal]:
     if isinstance(node, Combinator):
         return _combinator(node, goals, ctx)
     raise TacticError(f"unsupported tactic node {node!r}")
+
+
+def _check_well_typed(produced: list[Goal], before: Goal) -> None:
+    """An unsure tactic fails: a goal with an ill-typed term is an internal error, never a new state."""
+    known = {h.fid: h.type for h in before.hyps}
+    for goal in produced:
+        for term in [goal.target] + [h.type for h in goal.hyps if not h.is_var and known.get(h.fid) != h.type]:
+            bad = ill_typed(term)
+            if bad is not None:
+                raise TacticError(f"minilean internal error: ill-typed term {bad!r}; the tactic is refused")
 
 
 def _combinator(node: Combinator, goals: list[Goal], ctx: Context) -> list[Goal]:

@@ -1,4 +1,4 @@
-"""ring, ring_nf, field_simp and interval_cases (docs/lean-semantics.md#ring, #field_simp, #interval_cases).
+"""ring, ring_nf and interval_cases (docs/minilean-lean-facts.md, decision tactics).
 
 `ring` closes an equality whose two sides have the same polynomial normal form (atoms as in `poly.py`, so
 `a / a = 1` is not proved); otherwise, like Mathlib, it falls back to `ring_nf` and leaves the normalised goal
@@ -10,16 +10,17 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..goals import Goal, Hyp
-from ..lemmas import normal_rel
-from ..poly import Atoms, Poly, PolyTooLarge, add, mul, to_poly
+from ..matching import normal_rel
+from ..poly import Atoms, Poly, PolyTooLarge, to_poly
 from ..semantics import NotEvaluable, evaluate
 from ..terms import (
     FALSE,
     INT,
     NAT,
-    RAT,
-    REAL,
+    NUMERIC_TYPES,
     TRUE,
+    App,
+    BigOp,
     Cmp,
     Conn,
     Num,
@@ -31,8 +32,7 @@ from ..terms import (
     rebuild,
     substitute,
 )
-from .args import rewrite_at, split_list
-from .decision import _sign as sign_of
+from .args import rewrite_at
 from .engine import Context, TacticError, tactic
 from .script import Atomic
 
@@ -63,13 +63,34 @@ def _poly_term(p: Poly, atoms: Atoms, ty: str) -> Term:
     return out if out is not None else Num(Fraction(0), ty)
 
 
+def _inside_atoms(t: Term) -> Term:
+    """ring_nf also normalises inside the atoms of a ring expression (the arguments of %, ℕ /, functions, …)."""
+    if not t.children() or not isinstance(t, Op | App | BigOp):
+        return t
+    if isinstance(t, Op) and (t.op in ("+", "*", "neg", "^") or (t.op == "-" and t.ty != NAT)):
+        return rebuild(t, tuple(_inside_atoms(k) for k in t.children()))
+    if isinstance(t, BigOp):
+        return t
+    return rebuild(t, tuple(_normal_arith(k) for k in t.children()))
+
+
+def _normal_arith(t: Term) -> Term:
+    if t.ty not in NUMERIC_TYPES:
+        return t
+    atoms = Atoms()
+    try:
+        return _poly_term(to_poly(_inside_atoms(t), atoms), atoms, t.ty)
+    except PolyTooLarge:
+        return t
+
+
 def ring_normal(t: Term) -> Term:
     """Normalise every maximal arithmetic subterm (ring_nf)."""
     if isinstance(t, Cmp):
         atoms = Atoms()
         try:
-            lhs = _poly_term(to_poly(t.lhs, atoms), atoms, t.lhs.ty)
-            rhs = _poly_term(to_poly(t.rhs, atoms), atoms, t.rhs.ty)
+            lhs = _poly_term(to_poly(_inside_atoms(t.lhs), atoms), atoms, t.lhs.ty)
+            rhs = _poly_term(to_poly(_inside_atoms(t.rhs), atoms), atoms, t.rhs.ty)
         except PolyTooLarge:
             return t
         if t.op in ("=", "≤", "≥") and lhs == rhs:
@@ -111,82 +132,6 @@ def ring_nf(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
     if FALSE in rewritten or target == TRUE:  # a hypothesis normalised to False, or the goal to True, closes it
         return []
     return [Goal(target, hyps, goal.tag)]
-
-
-# ---------------------------------------------------------------------------------------------- field_simp
-def _denominators(t: Term, out: list[Term]) -> None:
-    if isinstance(t, Op) and t.op == "/" and t.ty in (RAT, REAL) and free_vars(t.args[1]):
-        if t.args[1] not in out:
-            out.append(t.args[1])
-    for c in t.children():
-        _denominators(c, out)
-
-
-def _nonzero(goal: Goal, d: Term, extra: list[Term]) -> bool:
-    """field_simp's discharger: assumption, numerals, positivity-style sign reasoning, hint facts."""
-    hyps = [normal_rel(h.type) for h in goal.hyps if not h.is_var] + [normal_rel(x) for x in extra]
-    return sign_of(d, hyps) in ("pos", "ne")
-
-
-@tactic("field_simp")
-def field_simp(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
-    from .structural import prove_term
-
-    items, rest = split_list(node.rest.strip())
-    if rest.strip():
-        raise TacticError("field_simp: locations are not modelled by minilean")
-    extra = [prove_term(goal, i) for i in items]
-    t = goal.target
-    if not (isinstance(t, Cmp) and t.op == "=" and t.lhs.ty in (RAT, REAL)):
-        raise TacticError("field_simp made no progress (minilean models field_simp on equalities over ℚ and ℝ)")
-    dens: list[Term] = []
-    _denominators(t, dens)
-    dens = [d for d in dens if _nonzero(goal, d, extra)]
-    if not dens:
-        raise TacticError("simp made no progress")
-    # multiply both sides by every dischargeable denominator: an equivalent equation when each is ≠ 0
-    atoms = Atoms()
-    try:
-        lhs, rhs = to_poly(t.lhs, atoms), to_poly(t.rhs, atoms)
-        for d in dens:
-            dp = to_poly(d, atoms)
-            lhs, rhs = mul(lhs, dp), mul(rhs, dp)
-            inv = atoms.get(Op("inv", (d,), d.ty))
-            lhs, rhs = _cancel(lhs, inv, dp), _cancel(rhs, inv, dp)
-    except PolyTooLarge:
-        raise TacticError("field_simp: expression too large") from None
-    if any(_mentions(p, atoms, dens) for p in (lhs, rhs)):
-        raise TacticError("simp made no progress")
-    if add(lhs, rhs, Fraction(-1)) == {}:
-        return []
-    ty = t.lhs.ty
-    return [Goal(Cmp("=", _poly_term(lhs, atoms, ty), _poly_term(rhs, atoms, ty)), goal.hyps, goal.tag)]
-
-
-def _cancel(p: Poly, inv_index: int, dp: Poly) -> Poly:
-    """Replace d * d⁻¹ by 1 where the monomial of d is a single atom power; leave other shapes untouched."""
-    out: Poly = {}
-    for mono, c in p.items():
-        d = dict(mono)
-        if inv_index in d and len(dp) == 1:
-            (dm, dc), = dp.items()
-            dd = dict(dm)
-            if all(d.get(k, 0) >= e for k, e in dd.items()) and dd and dc:
-                # monomial contains d (as its single monomial) times d⁻¹: cancel one copy of each
-                for k, e in dd.items():
-                    d[k] -= e
-                d[inv_index] -= 1
-                c = c * dc
-        key = tuple(sorted((k, e) for k, e in d.items() if e))
-        out[key] = out.get(key, Fraction(0)) + c
-        if not out[key]:
-            del out[key]
-    return out
-
-
-def _mentions(p: Poly, atoms: Atoms, dens: list[Term]) -> bool:
-    inv = {atoms.index.get(Op("inv", (d,), d.ty)) for d in dens}
-    return any(k in inv for mono in p for k, _ in mono)
 
 
 # ---------------------------------------------------------------------------------------------- interval_cases

@@ -18,6 +18,8 @@ class Atomic:
     line: int = 1
     column: int = 0
     block: tuple | None = None  # nested `by` block for `have … := by` followed by indented lines
+    # `induction n with | zero => … | succ k ih => …`: (constructor, names, tactic nodes) per alternative
+    alternatives: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,58 @@ def _block(lines: list[tuple[int, str, int]]) -> tuple:
         while j < len(lines) and lines[j][0] > indent:
             j += 1
         nested = lines[i + 1:j]
+        if text == "calc" or text.startswith("calc "):
+            # the steps: the first one (on the line or the next), then deeper lines and `_ = …` lines
+            k = i + 1
+            if text == "calc" and k < len(lines):
+                k += 1
+            while k < len(lines) and (lines[k][0] > indent or lines[k][1].startswith("_")):
+                k += 1
+            steps = [text[4:].strip()] if text != "calc" else []
+            steps += [t for _, t, _ in lines[i + 1:k]]
+            out.append(Atomic("calc", "\n".join(steps), lineno, indent))
+            i = k
+            continue
+        arms = nested and nested[0][1].startswith("|") and text.rstrip().endswith(" with")
+        if text.rstrip().endswith(" with") and (arms or (j < len(lines) and lines[j][0] == indent
+                                                         and lines[j][1].startswith("|"))):
+            # alternatives, either indented under the tactic or at its own column
+            if not arms:
+                k = j
+                while k < len(lines) and (lines[k][0] > indent or (lines[k][0] == indent and
+                                                                    lines[k][1].startswith("|"))):
+                    k += 1
+                nested, j = lines[j:k], k
+            out.append(_with_alternatives(text, lineno, indent, nested))
+            i = j
+            continue
         out.extend(_line(text, lineno, indent, nested))
         i = j
     return tuple(out)
+
+
+def _with_alternatives(text: str, lineno: int, indent: int, lines: list) -> Atomic:
+    """`induction n with` / `cases h with` followed by `| ctor names => tactics` arms."""
+    arms = []
+    base = lines[0][0]
+    i = 0
+    while i < len(lines):
+        arm_indent, arm, arm_line = lines[i]
+        if arm_indent != base or not arm.startswith("|") or "=>" not in arm:
+            raise ParseError("expected '| constructor names => tactics'", arm_line, arm_indent)
+        j = i + 1
+        while j < len(lines) and lines[j][0] > base:
+            j += 1
+        head, _, rest = arm[1:].partition("=>")
+        words = head.split()
+        if not words:
+            raise ParseError("expected a constructor name", arm_line, arm_indent)
+        body = tuple(_line_seq(rest.strip(), arm_line, arm_indent)) if rest.strip() else ()
+        arms.append((words[0], tuple(words[1:]), body + _block(lines[i + 1:j])))
+        i = j
+    word = text.split(None, 1)[0]
+    rest = text[len(word):].strip()
+    return Atomic(word, rest[: -len("with")].strip(), lineno, indent, None, tuple(arms))
 
 
 def _line(text: str, lineno: int, indent: int, nested: list) -> list:

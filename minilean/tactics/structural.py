@@ -1,6 +1,6 @@
 """Structural tactics: they transform goals the way Lean does, with Lean's hypothesis names and case tags
-(docs/lean-semantics.md#structural-tactics): intro/intros, exact/assumption, constructor, left/right, exfalso,
-by_contra, have/show, cases/rcases/obtain, use, subst, rw, sorry, rfl, trivial, contradiction.
+(docs/minilean-lean-facts.md, structural tactics): intro/intros, exact/assumption, constructor, left/right, exfalso, by_contra,
+have/show, cases/rcases/obtain, use, subst, rw, sorry, rfl, trivial, contradiction.
 """
 
 from __future__ import annotations
@@ -9,13 +9,12 @@ import re
 
 from ..elab import ElabError, Elaborator, fresh_id
 from ..goals import Goal, Hyp, render_goals
-from ..lemmas import ProofElaborator, normal_rel, same_prop
+from ..matching import normal_rel, same_prop
 from ..parser import ParseError, Syn, parse_term
-from ..semantics import NotEvaluable, evaluate
+from ..proof_terms import ProofElaborator, is_refl
+from ..semantics import decide_value
 from ..terms import (
     FALSE,
-    INT,
-    NAT,
     PROP,
     TRUE,
     Cmp,
@@ -27,10 +26,8 @@ from ..terms import (
     Var,
     free_vars,
     pretty,
-    replace_subterm,
     substitute,
 )
-from .args import split_list, split_location
 from .engine import Context, TacticError, run_seq, tactic
 from .script import Atomic, parse_script, split_top
 
@@ -49,9 +46,26 @@ def parse_prop_in(goal: Goal, text: str) -> Term:
         raise elab_error(exc) from None
 
 
-def prove_term(goal: Goal, text_or_syn) -> Term:
+def by_runner(goal: Goal, ctx: Context | None):
+    """How proof terms run their `by` blocks: on the goal's context, with the enclosing tactic's settings."""
+
+    def run_by(text: str, target: Term) -> None:
+        rest = run_seq(parse_script(text), [Goal(target, goal.hyps, None)], ctx or Context())
+        if rest:
+            raise TacticError("unsolved goals\n" + render_goals(rest))
+
+    return run_by
+
+
+def proof_elaborator(goal: Goal, ctx: Context | None = None) -> ProofElaborator:
+    return ProofElaborator(goal, by_runner(goal, ctx))
+
+
+def prove_term(goal: Goal, text_or_syn, ctx: Context | None = None, expected: Term | None = None) -> Term:
+    """The proposition a proof term proves in `goal` (checked against `expected` when given), as Lean elaborates
+    it; a term Lean would reject makes the tactic fail."""
     try:
-        return ProofElaborator(goal).prove(text_or_syn)
+        return proof_elaborator(goal, ctx).prove(text_or_syn, expected)
     except (ParseError, ElabError) as exc:
         raise elab_error(exc) from None
 
@@ -163,39 +177,7 @@ def exact(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
 
 def check_proof(goal: Goal, target: Term, syn: Syn, ctx: Context) -> None:
     """Check that proof syntax proves `target` in the context of `goal`, else raise a Lean-like type mismatch."""
-    if syn.kind == "anon":
-        parts = list(syn.args)
-        t = target
-        if isinstance(t, Conn) and t.op == "and" and len(parts) >= 2:
-            check_proof(goal, t.args[0], parts[0], ctx)
-            rest = parts[1:]
-            check_proof(goal, t.args[1], rest[0] if len(rest) == 1 else Syn("anon", tuple(rest)), ctx)
-            return
-        if isinstance(t, Conn) and t.op == "iff" and len(parts) == 2:
-            check_proof(goal, Imp(t.args[0], t.args[1]), parts[0], ctx)
-            check_proof(goal, Imp(t.args[1], t.args[0]), parts[1], ctx)
-            return
-        if isinstance(t, Quant) and t.q == "∃" and len(parts) >= 2:
-            try:
-                witness = Elaborator(goal.scope()).term(parts[0], t.var_ty)
-            except (ParseError, ElabError) as exc:
-                raise elab_error(exc) from None
-            body = substitute(t.body, {t.fid: witness})
-            rest = parts[1:]
-            check_proof(goal, body, rest[0] if len(rest) == 1 else Syn("anon", tuple(rest)), ctx)
-            return
-        raise TacticError(f"invalid constructor ⟨...⟩ for the goal\n  {pretty(target, goal.display_names())}")
-    if syn.kind == "ident" and syn.args[0] == "trivial" and target == TRUE:
-        return
-    if syn.kind == "ident" and syn.args[0] == "rfl":
-        if _is_refl(target):
-            return
-        raise TacticError("The rfl tactic failed")
-    proof = prove_term(goal, syn)
-    if not same_prop(proof, target):
-        names = goal.display_names()
-        raise TacticError(f"type mismatch\n  this\nhas type\n  {pretty(proof, names)} : Prop\n"
-                          f"but is expected to have type\n  {pretty(target, names)} : Prop")
+    prove_term(goal, syn, ctx, target)
 
 
 @tactic("assumption")
@@ -206,19 +188,7 @@ def assumption(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
     raise TacticError(f"tactic 'assumption' failed\n{goal.render()}")
 
 
-def _is_refl(target: Term) -> bool:
-    t = normal_rel(target)
-    if isinstance(t, Cmp) and t.op in ("=", "≤") and t.lhs == t.rhs:
-        return True
-    if isinstance(t, Conn) and t.op == "iff" and t.args[0] == t.args[1]:
-        return True
-    if isinstance(t, Cmp) and t.op == "=" and t.lhs.ty in (NAT, INT) and not free_vars(t):
-        # ℕ and ℤ literals reduce by definitional unfolding, so rfl decides closed equalities there
-        try:
-            return bool(evaluate(t))
-        except NotEvaluable:
-            return False
-    return False
+_is_refl = is_refl
 
 
 @tactic("rfl")
@@ -243,6 +213,8 @@ def contradiction(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
     props = [normal_rel(h.type) for h in goal.hyps if not h.is_var]
     for p in props:
         if p == FALSE:
+            return []
+        if decide_value(p) is False:  # a closed decidable hypothesis that evaluates to false
             return []
         if isinstance(p, Conn) and p.op == "not":
             inner = p.args[0]
@@ -509,7 +481,8 @@ def _rcases_hyp(goal: Goal, hyp: Hyp, pattern) -> list[Goal]:
             g = Goal(goal.target, base + (var_hyp, h), _tag(goal, "intro"))
             rest = parts[1] if len(parts) == 2 else ("tuple", parts[1:])
             return _rcases_hyp(g, h, rest)
-        raise TacticError(f"rcases: cannot destructure\n  {pretty(prop, goal.display_names())}")
+        shown = prop if isinstance(prop, str) else pretty(prop, goal.display_names())
+        raise TacticError(f"rcases: cannot destructure\n  {shown}")
     raise TacticError("unsupported rcases pattern")
 
 
@@ -567,7 +540,12 @@ def obtain(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
 @tactic("cases")
 def cases(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
     text = node.rest.strip()
-    if " with" in text:
+    var = goal.find_hyp(text.split(" with")[0].strip())
+    if var is not None and var.is_var:
+        from .induction import nat_cases
+
+        return nat_cases(goal, node, ctx)
+    if " with" in text or node.alternatives is not None:
         raise TacticError("unsupported: cases … with | alternatives (use rcases or cases')")
     goal, hyp = _hyp_from_text(goal, text, ctx)
     prop = hyp.type
@@ -714,63 +692,6 @@ def subst(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
     return goals
 
 
-@tactic("rw", "rewrite", "rwa")
-def rw(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
-    rules_text = node.rest.strip()
-    rules, rest = split_list(rules_text)
-    if not rules:
-        raise TacticError("rw: expected a list of rewrite rules [..]")
-    _, locations, at_goal = split_location(rest) if rest else ("", None, True)
-    for rule in rules:
-        reverse = rule.startswith("←") or rule.startswith("<-")
-        rule_text = rule.lstrip("←<-").strip()
-        eq = prove_term(goal, rule_text)
-        eq = normal_rel(eq) if not (isinstance(eq, Cmp) and eq.op == "=") else eq
-        if isinstance(eq, Cmp) and eq.op == "=":
-            lhs, rhs = (eq.rhs, eq.lhs) if reverse else (eq.lhs, eq.rhs)
-        elif isinstance(eq, Conn) and eq.op == "iff":
-            lhs, rhs = (eq.args[1], eq.args[0]) if reverse else (eq.args[0], eq.args[1])
-        else:
-            raise TacticError(f"rw: the rule {rule_text} is not an equality or iff")
-        names = goal.display_names()
-        changed = False
-        if locations:
-            new_hyps = []
-            targets = {h.fid for h in goal.hyps if not h.is_var} if locations == ["*"] else set()
-            for loc in locations if locations != ["*"] else []:
-                h = goal.find_hyp(loc)
-                if h is None:
-                    raise TacticError(f"unknown hypothesis '{loc}'")
-                targets.add(h.fid)
-            for h in goal.hyps:
-                if h.fid in targets and not h.is_var and _contains(h.type, lhs):
-                    new_hyps.append(Hyp(h.fid, h.name, replace_subterm(h.type, lhs, rhs), h.inaccessible))
-                    changed = True
-                else:
-                    new_hyps.append(h)
-            goal = Goal(goal.target, tuple(new_hyps), goal.tag)
-        if at_goal and (not locations or locations == ["*"] or at_goal):
-            if _contains(goal.target, lhs):
-                goal = Goal(replace_subterm(goal.target, lhs, rhs), goal.hyps, goal.tag)
-                changed = True
-            elif not locations:
-                raise TacticError("tactic 'rewrite' failed, did not find instance of the pattern in the target "
-                                  f"expression\n  {pretty(lhs, names)}\n{goal.render()}")
-        if not changed:
-            raise TacticError(f"tactic 'rewrite' failed, did not find instance of the pattern\n  {pretty(lhs, names)}")
-    if _is_refl(goal.target) or goal.target == TRUE:
-        return []
-    if node.name == "rwa":
-        return assumption(goal, node, ctx)
-    return [goal]
-
-
-def _contains(term: Term, pattern: Term) -> bool:
-    if term == pattern:
-        return True
-    return any(_contains(c, pattern) for c in term.children())
-
-
 @tactic("clear")
 def clear(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
     for name in node.rest.split():
@@ -779,11 +700,6 @@ def clear(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
             raise TacticError(f"unknown hypothesis '{name}'")
         goal = Goal(goal.target, _remove(goal, hyp), goal.tag)
     return [goal]
-
-
-@tactic("specialize")
-def specialize(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
-    raise TacticError("unsupported: specialize (minilean does not instantiate hypotheses)")
 
 
 __all__ = ["PROP", "Const", "check_proof", "subst_with", "prove_term", "parse_prop_in"]

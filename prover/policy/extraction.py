@@ -389,7 +389,12 @@ def _split_structured(text: str, *, decompose: bool) -> list[str]:
             else:
                 tactics.append(_block_tactic(stripped, body))
         elif _bracket_balance(stripped) > 0:
-            tactics.append(_take_bracketed(cursor, stripped))
+            bracketed = _take_bracketed(cursor, stripped)
+            if _chain_continues_at(lines, cursor.pos):
+                # a wrapped hint list followed by `<;> tac` lines is one chain, as Lean reads it
+                cursor.pos -= 1
+                bracketed = _take_chain(cursor, bracketed, indent)
+            tactics.append(bracketed)
         elif _ends_with_chain(stripped) or _chain_continues_at(lines, cursor.pos + 1):
             tactics.append(_take_chain(cursor, stripped, indent))
         else:

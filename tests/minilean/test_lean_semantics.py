@@ -1,4 +1,4 @@
-"""Lean 4 + Mathlib semantics where they differ from school maths (docs/lean-semantics.md#operations), checked through
+"""Lean 4 + Mathlib semantics where they differ from school maths (docs/minilean-lean-facts.md, operations), checked through
 the decision tactics: the true statement is closed, its school-maths twin is refused."""
 
 from __future__ import annotations

@@ -267,6 +267,12 @@ PROOF_CASES = [
         ["norm_num at h₄ ⊢ <;> linarith"],
         id="chain-single-continuation",
     ),
+    # A hint list wrapped over lines, then `<;> tac` lines: one chain (the bundled RL-Lean proofs use this layout).
+    pytest.param(
+        "  nlinarith [sq_nonneg (a - b),\n    sq_nonneg (a + b)]\n  <;> norm_num\n  <;> linarith",
+        ["nlinarith [sq_nonneg (a - b),\nsq_nonneg (a + b)] <;> norm_num <;> linarith"],
+        id="chain-after-wrapped-brackets",
+    ),
     pytest.param(
         "  simp [h₀]\n  ring_nf at *\n  norm_num",
         ["simp [h₀]", "ring_nf at *", "norm_num"],
