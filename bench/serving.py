@@ -89,7 +89,8 @@ def smollm2_tokenizer(folder: str | None = None):
     return AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
 
 
-def prepare_model(choice: str | None, workdir: Path, tokenizer_folder: str | None = None) -> Path:
+def prepare_model(choice: str | None, workdir: Path, tokenizer_folder: str | None = None, shape: str = "smollm2",
+                  device: str = "cpu") -> Path:
     if choice == "embedded":
         from prover.serving.embedded_model import ensure_embedded_model
 
@@ -98,19 +99,23 @@ def prepare_model(choice: str | None, workdir: Path, tokenizer_folder: str | Non
         return Path(choice)
     import torch
 
-    from prover.serving.tiny_model import random_llama_like
+    from prover.serving.tiny_model import SHAPES, random_llama_like
 
-    folder = workdir / "random-smollm2-shape"
+    folder = workdir / f"random-{shape}-shape"
     tokenizer = smollm2_tokenizer(tokenizer_folder)
-    random_llama_like(seed=0).to(torch.bfloat16).save_pretrained(folder)
+    model = random_llama_like(SHAPES[shape], seed=0, device=device).to(torch.bfloat16)
+    model.save_pretrained(folder)
+    del model
     tokenizer.save_pretrained(folder)
     return folder
 
 
-def start_server(model: Path, dtype: str | None, threads: int, device: str, engine: str) -> tuple[subprocess.Popen, str]:
+def start_server(model: Path, dtype: str | None, threads: int, device: str, engine: str,
+                 quantize: str | None = None) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "prover.serving", "--model", str(model), "--port", "0", "--threads", str(threads),
-         "--seed", "0", "--device", device, "--engine", engine, *(["--dtype", dtype] if dtype else [])],
+         "--seed", "0", "--device", device, "--engine", engine, *(["--dtype", dtype] if dtype else []),
+         *(["--quantize", quantize] if quantize else [])],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     url: list[str] = []
@@ -234,37 +239,52 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs per workload; the best counts")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--tokenizer", help="tokenizer folder for the random model (default: SmolLM2's)")
+    parser.add_argument("--shape", choices=["smollm2", "prover7b"], default="smollm2",
+                        help="the random model's shape: SmolLM2-135M's or DeepSeek-Prover-V2-7B's (GPU)")
+    parser.add_argument("--baseline-dtype", choices=["bf16", "fp32"],
+                        help="the plain transformers baseline's dtype (default fp32 on a CPU, bf16 on a GPU)")
+    parser.add_argument("--quantize", choices=["nf4"], help="serve the backbone in nf4 (CUDA, bitsandbytes)")
+    parser.add_argument("--no-baseline", action="store_true", help="server only (e.g. nf4 memory)")
     args = parser.parse_args()
 
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     torch.set_num_threads(args.threads)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     print(machine_description(), flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-serving-") as workdir:
-        model_dir = prepare_model(args.model, Path(workdir), args.tokenizer)
+        model_dir = prepare_model(args.model, Path(workdir), args.tokenizer, args.shape, device)
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
-        # The baseline: plain transformers in float32 (its defaults: SDPA attention, dynamic KV cache).
-        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval().to(device)
-        params = sum(p.numel() for p in model.parameters())
+        # The baseline: plain transformers (its defaults: SDPA attention, dynamic KV cache), in float32 on a CPU
+        # and bf16 on a GPU, what a user would write there.
+        baseline_dtype = args.baseline_dtype or ("bf16" if device.startswith("cuda") else "fp32")
+        torch_dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[baseline_dtype]
+        with torch.device("meta"):  # the parameter count without loading anything
+            params = sum(p.numel() for p in AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(model_dir)).parameters())
+        model = None if args.no_baseline else AutoModelForCausalLM.from_pretrained(
+            model_dir, dtype=torch_dtype).eval().to(device)
         texts = proof_states(args.encode_texts, tokenizer)
         lengths = [len(ids) for ids in tokenizer(texts)["input_ids"]]
 
-        process, url = start_server(model_dir, args.dtype, args.threads, device, args.engine)
+        process, url = start_server(model_dir, args.dtype, args.threads, device, args.engine, args.quantize)
         try:
             info = server_info(url)
+            name = args.model or f"random Llama, {'SmolLM2-135M' if args.shape == 'smollm2' else 'DeepSeek-Prover-V2-7B'} shape"
             print(
-                f"model: {args.model or 'random Llama, SmolLM2-135M shape'} ({params / 1e6:.1f}M params); server: "
-                f"{info['dtype']} ({info['dtype_reason']}), engine {info['engine']}; baseline: transformers fp32; "
+                f"model: {name} ({params / 1e6:.1f}M params); server: {info['dtype']} ({info['dtype_reason']}), "
+                f"engine {info['engine']}, quantization {info.get('quantization')}; baseline: transformers "
+                f"{'none' if args.no_baseline else baseline_dtype}; "
                 f"prompt {len(tokenizer(PROMPT)['input_ids'])} tokens, {args.new_tokens} new tokens, sampling T=0.8 "
                 f"top_p=0.95, best of {args.repeats}",
                 flush=True,
             )
             asyncio.run(server_generate(url, [PROMPT], 2))  # warm-ups
-            direct_generate(model, tokenizer, [PROMPT], 2)
+            baseline = model is not None
+            if baseline:
+                direct_generate(model, tokenizer, [PROMPT], 2)
             print(f"{'workload':<56}{'server':>10}{'baseline':>10}{'ratio':>8}", flush=True)
             for c, distinct in [(c, False) for c in args.concurrency] + [(max(args.concurrency), True)]:
                 prompts = prompts_for(c, distinct)
@@ -273,20 +293,23 @@ def main() -> None:
                 for _ in range(args.repeats):
                     seconds, tokens = asyncio.run(server_generate(url, prompts, args.new_tokens))
                     server_rate = max(server_rate, tokens / seconds)
-                    seconds, tokens = direct_generate(model, tokenizer, prompts, args.new_tokens)
-                    direct_rate = max(direct_rate, tokens / seconds)
+                    if baseline:
+                        seconds, tokens = direct_generate(model, tokenizer, prompts, args.new_tokens)
+                        direct_rate = max(direct_rate, tokens / seconds)
                 label = f"/generate {c} request{'s' if c > 1 else ''} x {args.new_tokens} tok" + (
                     ", distinct prompts" if distinct else (", one prompt" if c > 1 else "")
                 )
-                print(f"{label + ' (tok/s)':<56}{server_rate:>10.1f}{direct_rate:>10.1f}{server_rate / direct_rate:>8.2f}",
-                      flush=True)
+                print(_row(label + " (tok/s)", server_rate, direct_rate), flush=True)
             asyncio.run(server_encode(url, texts[:2]))
-            direct_encode(model, tokenizer, texts[:2])
+            if baseline:
+                direct_encode(model, tokenizer, texts[:2])
             server_encode_s = server_list_s = direct_encode_s = float("inf")
             for _ in range(args.repeats):
                 server_list_s = min(server_list_s, asyncio.run(server_encode(url, texts, one_request=True)))
                 server_encode_s = min(server_encode_s, asyncio.run(server_encode(url, texts)))
-                direct_encode_s = min(direct_encode_s, direct_encode(model, tokenizer, texts))
+                if baseline:
+                    direct_encode_s = min(direct_encode_s, direct_encode(model, tokenizer, texts))
+            memory = server_info(url).get("memory", {})
         finally:
             process.terminate()
             process.wait(30)
@@ -294,14 +317,19 @@ def main() -> None:
     direct_rate = len(texts) / direct_encode_s
     for label, seconds in ((f"/encode {len(texts)} states, one request", server_list_s),
                            (f"/encode {len(texts)} states, {len(texts)} requests", server_encode_s)):
-        rate = len(texts) / seconds
-        print(f"{label + ' (texts/s)':<56}{rate:>10.1f}{direct_rate:>10.1f}{rate / direct_rate:>8.2f}")
+        print(_row(label + " (texts/s)", len(texts) / seconds, direct_rate))
+    print("server peak memory: " + ", ".join(f"{k} {v:.0f}" for k, v in memory.items()))
     print(
         f"(/encode: proof states of {min(lengths)}-{max(lengths)} tokens (mean {sum(lengths) / len(lengths):.0f}) "
-        "from the bundled tactic pairs; baseline: one fp32 forward of all of them, padded to the longest. "
-        "/generate baseline: one transformers fp32 generate of the same prompts as a batch.)"
+        f"from the bundled tactic pairs; baseline: one {baseline_dtype} forward of all of them, padded to the longest. "
+        f"/generate baseline: one transformers {baseline_dtype} generate of the same prompts as a batch.)"
     )
 
+
+def _row(label: str, server: float, baseline: float) -> str:
+    if not baseline:
+        return f"{label:<56}{server:>10.1f}{'-':>10}{'-':>8}"
+    return f"{label:<56}{server:>10.1f}{baseline:>10.1f}{server / baseline:>8.2f}"
 
 if __name__ == "__main__":
     main()

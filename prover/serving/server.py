@@ -22,6 +22,7 @@ from aiohttp import web
 
 from prover.serving.adapters import AdapterError, AdapterSet
 from prover.serving.decode_batch import DecodeBatch
+from prover.serving.device_memory import peak_memory_mb
 from prover.serving.encoding import EmbeddingError, encode_with_halving, tokenize_for_encoding
 from prover.serving.generation import Completion, Row
 from prover.serving.model_loading import LoadedModel
@@ -345,6 +346,9 @@ class InferenceServer:
                 "is_generation": True,
                 "version": SERVER_VERSION,
                 "stats": self.counters.snapshot(),
+                "memory": {**peak_memory_mb(loaded.device), **(
+                    {"cuda_allocated_mb": torch.cuda.memory_allocated() / 2**20}
+                    if loaded.device.startswith("cuda") and torch.cuda.is_available() else {})},
             }
         )
 

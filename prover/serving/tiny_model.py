@@ -115,10 +115,19 @@ def build_tiny_llama(
     return folder
 
 
-def random_llama_like(config_overrides: dict | None = None, *, seed: int = 0):
+# DeepSeek-Prover-V2-7B's shape (the production policy, a Llama architecture), for GPU benchmarks at
+# production size with random weights: overrides of SmolLM2's shape below.
+PROVER_7B_SHAPE = dict(vocab_size=102400, hidden_size=4096, intermediate_size=11008, num_hidden_layers=30,
+                       num_attention_heads=32, num_key_value_heads=32, max_position_embeddings=4096,
+                       rope_theta=10000.0, rms_norm_eps=1e-6, tie_word_embeddings=False)
+SHAPES = {"smollm2": {}, "prover7b": PROVER_7B_SHAPE}
+
+
+def random_llama_like(config_overrides: dict | None = None, *, seed: int = 0, device: str = "cpu"):
     """A random `LlamaForCausalLM` of SmolLM2-135M's shape (30 layers, hidden 576, 9/3 heads, vocab 49152).
 
-    Built from a config, no download; used by benchmarks that need realistic compute per token.
+    Built from a config, no download; used by benchmarks that need realistic compute per token. On CUDA the
+    weights are made on the GPU (a 7B shape initialises in seconds there, minutes on a CPU).
     """
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -140,4 +149,5 @@ def random_llama_like(config_overrides: dict | None = None, *, seed: int = 0):
     )
     settings.update(config_overrides or {})
     torch.manual_seed(seed)
-    return LlamaForCausalLM(LlamaConfig(**settings))
+    with torch.device(device):
+        return LlamaForCausalLM(LlamaConfig(**settings))

@@ -115,3 +115,9 @@ def test_model_info_says_which_engine_and_why_this_dtype(client):
     assert info["engine"] == "fused"
     assert info["dtype"] == "fp32" and info["dtype_reason"] == "asked for explicitly"
     assert info["cpu"]["capability"] in ("DEFAULT", "AVX2", "AVX512", "ZVECTOR", "VSX", "NEON", "SVE256")
+
+
+def test_model_info_reports_the_servers_peak_memory(client):
+    # Operators size machines from this (and the GPU benchmarks read it); the process holds at least the model.
+    memory = client.get("/model_info").json()["memory"]
+    assert memory["peak_rss_mb"] > 10
