@@ -49,6 +49,7 @@ def start(url: str, workdir: Path, *, timeout_s: float = 10.0) -> subprocess.Pop
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: whoever started it stops it (killpg), never a stray Ctrl-C
     )
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

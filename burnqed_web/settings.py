@@ -89,8 +89,14 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'burnqed.sqlite3'}")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # Celery workers and the web server write concurrently: wait for the lock instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    # Celery workers and the web server write concurrently (docs/deployment.md, "The embedded SQLite"):
+    # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock when a transaction opens, so a
+    # reader that later writes waits for the busy timeout instead of failing at once with `database is locked`.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;",
+    })
     # Django's test database for SQLite is in memory by default; a file lets worker processes share it
     # (they get its path in DATABASE_URL). One per process, so two test sessions never share one.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
