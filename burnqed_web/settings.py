@@ -127,6 +127,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task whose worker died unacknowledged goes back on its queue once it has been out this long (Redis broker).
+# Longer than any chunk or training run, or a live worker's task is handed to a second one (docs/deployment.md).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("BURNQED_BROKER_VISIBILITY_S", default=3600),
+    # A sweep for such tasks every this many seconds (kombu's default: 10 s x throttle 10 = 100 s).
+    "unacked_restore_interval": env.int("BURNQED_BROKER_RESTORE_EVERY_S", default=30),
+    "unacked_restore_throttle": 1,
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
