@@ -55,7 +55,7 @@ def setup():
 
     from burnqed_web import embedded_redis
 
-    embedded_redis.ensure_running_for_settings()
+    embedded_redis.ensure_running_until_exit()
     call_command("migrate", verbosity=0)
     from django.contrib.auth import get_user_model
     from django.test import Client

@@ -49,6 +49,7 @@ def start(url: str, workdir: Path, *, timeout_s: float = 10.0) -> subprocess.Pop
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: whoever started it stops it (killpg), never a stray Ctrl-C
     )
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -70,3 +71,28 @@ def ensure_running_for_settings():
     if not settings.EMBEDDED_REDIS:
         return None
     return start(settings.REDIS_URL, settings.VAR_DIR / "redis")
+
+
+def stop(process: subprocess.Popen, *, timeout_s: float = 10.0) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def ensure_running_until_exit() -> subprocess.Popen | None:
+    """As `ensure_running_for_settings`, for a script (a benchmark): the Redis it starts stops when the script
+    exits, also on an exception or SIGTERM, instead of lingering orphaned."""
+    import atexit
+    import signal
+    import sys
+
+    process = ensure_running_for_settings()
+    if process is not None:
+        atexit.register(stop, process)
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # default SIGTERM would skip atexit
+    return process

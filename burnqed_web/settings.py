@@ -89,8 +89,14 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'burnqed.sqlite3'}")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # Celery workers and the web server write concurrently: wait for the lock instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    # Celery workers and the web server write concurrently (docs/deployment.md, "The embedded SQLite"):
+    # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock when a transaction opens, so a
+    # reader that later writes waits for the busy timeout instead of failing at once with `database is locked`.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;",
+    })
     # Django's test database for SQLite is in memory by default; a file lets worker processes share it
     # (they get its path in DATABASE_URL). One per process, so two test sessions never share one.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
@@ -121,6 +127,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task whose worker died unacknowledged goes back on its queue once it has been out this long (Redis broker).
+# Longer than any chunk or training run, or a live worker's task is handed to a second one (docs/deployment.md).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("BURNQED_BROKER_VISIBILITY_S", default=3600),
+    # A sweep for such tasks every this many seconds (kombu's default: 10 s x throttle 10 = 100 s).
+    "unacked_restore_interval": env.int("BURNQED_BROKER_RESTORE_EVERY_S", default=30),
+    "unacked_restore_throttle": 1,
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -21,7 +21,7 @@ from prover.engine.spec import RunSpec
 from prover.engine.theorems import TheoremStatement
 from prover.engine.trajectory import TrajectoryWriter
 
-from ..models import Run, TheoremResult
+from ..models import ProofNode, Run, TheoremResult
 from .recording import RunRecorder
 from .trajectories import chunk_trajectory_path
 
@@ -70,6 +70,11 @@ def _search(run: Run, chunk: int, results: list[TheoremResult]) -> dict:
         transition(job=run, to=JobStatus.RUNNING)
     except InvalidTransition:
         pass  # another chunk started the run already
+    taken_over = [r.theorem_id for r in results if r.status == "running"]
+    if taken_over:
+        # A worker died mid-search on these (this is a redelivered chunk): their partial trees go, and they are
+        # searched again from the root, so each theorem keeps one tree and node ids do not collide.
+        ProofNode.objects.filter(run=run, theorem_id__in=taken_over).delete()
     spec = RunSpec.from_mapping(run.config)
     theorems = [TheoremStatement(r.theorem.name, r.theorem.statement) for r in results]
     TheoremResult.objects.filter(pk__in=[r.pk for r in results]).update(status="running", started_at=timezone.now())

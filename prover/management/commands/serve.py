@@ -15,6 +15,39 @@ from django.core.management.base import BaseCommand
 from burnqed_web import embedded_redis
 
 
+STOP_GRACE_S = 15
+
+
+def stop_children(children: list[subprocess.Popen]) -> None:
+    """Stop every child and whatever it forked (Celery's pool and beat, server workers), whatever the signals.
+
+    Each child leads its own process group (`start_new_session`), so a signal sent to serve alone - what a
+    process manager does - reaches only serve, and serve stops each group as a whole: SIGTERM, then SIGKILL
+    after a grace period, so a busy worker's pool is never orphaned. Further SIGINT/SIGTERM are ignored until
+    the cleanup is done: a process manager that repeats itself must not cut it short."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    live = [child for child in reversed(children) if child.poll() is None]
+    for child in live:
+        _signal_group(child, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_S
+    for child in live:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+    for child in live:
+        _signal_group(child, signal.SIGKILL)  # the group may outlive its leader: a pool child, a forked worker
+        child.wait()
+
+
+def _signal_group(child: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(child.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
 class Command(BaseCommand):
     help = "Migrate, import the bundled benchmarks, start Redis (embedded unless REDIS_URL), a worker and the web server."
 
@@ -30,20 +63,21 @@ class Command(BaseCommand):
         children: list[subprocess.Popen] = []
         # SIGTERM (e.g. `kill`) must run the cleanup below too, or the worker and servers outlive us.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        redis_process = embedded_redis.ensure_running_for_settings()
-        if redis_process:
-            children.append(redis_process)
-            self.stdout.write(f"embedded Redis on {settings.REDIS_URL}")
         try:
+            redis_process = embedded_redis.ensure_running_for_settings()
+            if redis_process:
+                children.append(redis_process)
+                self.stdout.write(f"embedded Redis on {settings.REDIS_URL}")
             call_command("migrate", interactive=False, verbosity=0)
             call_command("import_bundled")
             password = self._demo_password()
             call_command("create_role_user", "demo", role="admin", password=password)
             if not no_worker:
                 children.append(self._start_worker())
-            children.append(
-                subprocess.Popen([sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "burnqed_web.asgi:application"])
-            )
+            children.append(subprocess.Popen(
+                [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "burnqed_web.asgi:application"],
+                start_new_session=True,
+            ))
             url = f"http://{host}:{port}/"
             self._wait_for(url + "accounts/login/", children)
             self.stdout.write(self.style.SUCCESS(f"\nburn-qed web is up: {url}  (log in as demo / {password})\n"))
@@ -64,15 +98,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
-            for child in reversed(children):
-                if child.poll() is None:
-                    child.terminate()
-            for child in reversed(children):
-                try:
-                    child.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-                    child.wait()
+            stop_children(children)
 
     def _start_policy_server(self) -> subprocess.Popen | None:
         """The local SGLang-compatible server over the embedded SmolLM2, unless a policy server already answers."""
@@ -90,7 +116,7 @@ class Command(BaseCommand):
         target = urlparse(settings.BURNQED_POLICY_URL)
         self.stdout.write("starting the local policy server (SmolLM2-135M; the first start converts the model, ~1 min)")
         return subprocess.Popen([sys.executable, "-m", "prover.serving", "--host", target.hostname or "127.0.0.1",
-                                 "--port", str(target.port or 30000)])
+                                 "--port", str(target.port or 30000)], start_new_session=True)
 
     def _launch_demo(self):
         from django.contrib.auth import get_user_model
@@ -119,7 +145,8 @@ class Command(BaseCommand):
                 sys.executable, "-m", "celery", "-A", "burnqed_web", "worker", "-B", "-Q", "gpu,cpu,default",
                 "--concurrency", concurrency, "--loglevel", "INFO", "--hostname", f"embedded@{os.uname().nodename}",
                 "--schedule", str(settings.VAR_DIR / "celerybeat-schedule"),
-            ]
+            ],
+            start_new_session=True,
         )
 
     def _wait_for(self, url: str, children: list[subprocess.Popen], timeout_s: float = 60) -> None:
