@@ -46,6 +46,27 @@ def run_results(run: Run) -> QuerySet[TheoremResult]:
     return TheoremResult.objects.filter(run=run).select_related("theorem").order_by("theorem__name")
 
 
+def proof_steps(run: Run) -> dict[int, list[dict]]:
+    """{theorem id: the steps of its proof in this run, root first, each with the tactic and its source (policy,
+    probe or replay)}: the path from the proof's terminal node up to the root, for every proved theorem."""
+    terminals = ProofNode.objects.filter(run=run, is_terminal=True, status=ProofNode.Status.PROVED)
+    wanted = {(t.theorem_id, t.node_id) for t in terminals}
+    if not wanted:
+        return {}
+    nodes: dict[tuple[int, int], ProofNode] = {
+        (n.theorem_id, n.node_id): n for n in ProofNode.objects.filter(
+            run=run, theorem_id__in={t for t, _ in wanted}).exclude(kind="failed_tactic").only(
+            "theorem_id", "node_id", "parent_node_id", "tactic", "source")}
+    proofs: dict[int, list[dict]] = {}
+    for theorem_id, node_id in sorted(wanted):
+        steps, node = [], nodes.get((theorem_id, node_id))
+        while node is not None and node.parent_node_id is not None:
+            steps.append({"tactic": node.tactic, "source": node.source or "policy"})
+            node = nodes.get((theorem_id, node.parent_node_id))
+        proofs.setdefault(theorem_id, steps[::-1])  # the first proof found of a theorem is its proof
+    return proofs
+
+
 def theorem_history(theorem: Theorem) -> dict:
     """Every attempt at this statement (in any dataset, by content hash), the first run that proved it and the
     shortest proof found."""

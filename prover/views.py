@@ -52,7 +52,11 @@ def run_new(request):
 def run_detail(request, run_id: int):
     run = get_object_or_404(Run.objects.select_related("dataset", "owner", "cloned_from"), pk=run_id)
     trajectories = Artifact.made_by(run).filter(kind=Artifact.Kind.TRAJECTORIES).first()
-    return render(request, "prover/run_detail.html", {"run": run, "results": selectors.run_results(run),
+    results = list(selectors.run_results(run))
+    steps = selectors.proof_steps(run)
+    for result in results:
+        result.steps = steps.get(result.theorem_id, [])
+    return render(request, "prover/run_detail.html", {"run": run, "results": results,
                                                       "pool_health": selectors.pool_health(run),
                                                       "trajectories": trajectories})
 

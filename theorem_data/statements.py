@@ -97,3 +97,38 @@ def closed_statement_at(formal_statement: str, *, line: int, path: str = "") -> 
         return closed_statement(formal_statement)
     except ValueError as exc:
         raise DataFileError(f"cannot read formal_statement: {exc}", line=line, path=path) from None
+
+
+def binder_names(binders: str) -> list[str] | None:
+    """The names `(x y : ℝ) {n : ℕ} (h₀ : 0 < x)` binds, in order (None for binder syntax this does not read:
+    instance binders, anonymous or pattern binders).
+
+    A search starts at the closed `∀ binders, type` goal, so a proof written with the binders in context is
+    replayed after `intro` of these names (docs/embedded-benchmark.md)."""
+    names: list[str] = []
+    i = 0
+    while i < len(binders):
+        if binders[i].isspace():
+            i += 1
+            continue
+        close = {"(": ")", "{": "}", "⦃": "⦄"}.get(binders[i])
+        if close is None:
+            return None
+        depth, j = 0, i
+        while j < len(binders):
+            if binders[j] in "([{⦃⟨":
+                depth += 1
+            elif binders[j] in ")]}⦄⟩":
+                depth -= 1
+                if depth == 0:
+                    break
+            j += 1
+        inside = binders[i + 1:j]
+        if depth != 0 or binders[j] != close or ":" not in inside:
+            return None
+        group = inside.split(":", 1)[0].split()
+        if not group or not all(re.fullmatch(r"[^\s()\[\]{}:,]+", n) for n in group):
+            return None
+        names += group
+        i = j + 1
+    return names

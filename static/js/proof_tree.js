@@ -157,7 +157,7 @@ class ProofTree {
       for (const f of failures) {
         const badge = document.createElement("button");
         badge.className = "failed-badge";
-        badge.textContent = "✗ " + f.tactic;
+        badge.textContent = "✗ " + f.tactic + (f.source && f.source !== "policy" ? ` (${f.source})` : "");
         badge.title = "click for Lean's message";
         badge.addEventListener("click", e => { e.stopPropagation(); this.showDetails(f); });
         strip.appendChild(badge);
@@ -188,6 +188,7 @@ class ProofTree {
     if (node.lean_ms) add("ms", `${Math.round(node.lean_ms)} ms`, "Lean time of the tactic");
     if (node.expansion_order !== null && node.expansion_order !== undefined) add("ex", `#${node.expansion_order}`, "expansion number");
     if (node.merged_count) add("merge", `×${node.merged_count + 1}`, "reached by several tactics (DAG merge)");
+    if (node.parent_node_id !== null && node.source) add("source source-" + node.source, node.source, "where the tactic came from: the policy, a probe tactic or a replayed whole proof");
     if (node.kind === "terminal") add("qed", "QED", "no goals left");
     return span;
   }

@@ -29,13 +29,16 @@ class BestFirstStrategy:
         node = self.ctx.tree[node_id]
         return node.expansion_order is None and node.kind in (NodeKind.ROOT, NodeKind.STATE)
 
-    def _with_probes(self, candidates: list[Candidate]) -> list[Candidate]:
-        """The probe tactics follow the policy's candidates, minus those it already proposed (as in BurnQED v1)."""
+    def _with_probes(self, candidates: list[Candidate]) -> list[tuple[Candidate, str]]:
+        """The probe tactics follow the policy's candidates, minus those it already proposed (as in BurnQED v1);
+        each with its source, so a stored step says whether the policy or a probe proposed it."""
+        sourced = [(c, "policy") for c in candidates]
         if not self.ctx.config.probe_tactics:
-            return candidates
+            return sourced
         seen = {normalise_tactic(c.text) for c in candidates}
-        probes = [Candidate(t, PROBE_LOG_PROB) for t in self.ctx.config.probe_tactics if normalise_tactic(t) not in seen]
-        return [*candidates, *probes]
+        probes = [(Candidate(t, PROBE_LOG_PROB), "probe") for t in self.ctx.config.probe_tactics
+                  if normalise_tactic(t) not in seen]
+        return [*sourced, *probes]
 
     async def start(self) -> None:
         await self.ctx.score_root()
@@ -69,7 +72,7 @@ class BestFirstStrategy:
             candidates = self._with_probes(sample.candidates)
             children_before = len(node.children)
             lean_ms = 0.0
-            for candidate in candidates:
+            for candidate, source in candidates:
                 if proved or ctx.interrupted():
                     break
                 tactic = candidate.text
@@ -80,17 +83,20 @@ class BestFirstStrategy:
                     continue
                 outcome, ms = await ctx.apply_tactic(node, tactic)
                 lean_ms += ms
+                if source == "probe":
+                    ctx.stats.probe_attempts += 1
+                    ctx.stats.probe_successes += outcome.kind is not OutcomeKind.FAILED
                 if outcome.kind is OutcomeKind.FAILED:
-                    ctx.add_failure(node, tactic, outcome.error, candidate.log_prob, ms, "policy")
+                    ctx.add_failure(node, tactic, outcome.error, candidate.log_prob, ms, source)
                 elif outcome.kind is OutcomeKind.PROVED:
-                    if await ctx.add_terminal(node, tactic, outcome, candidate.log_prob, ms, "policy"):
+                    if await ctx.add_terminal(node, tactic, outcome, candidate.log_prob, ms, source):
                         proved = True
                 else:
                     existing = ctx.tree.find_state(outcome.goals)
                     if existing is not None:
                         ctx.merge(node, existing, tactic, ms)
                     else:
-                        new_children.append(ctx.add_state(node, tactic, outcome, candidate.log_prob, ms, "policy"))
+                        new_children.append(ctx.add_state(node, tactic, outcome, candidate.log_prob, ms, source))
             ctx.announce_expansion(node, candidates=len(candidates), children_before=children_before,
                                    generate_ms=generate_ms, lean_ms=lean_ms)
         if proved:

@@ -88,7 +88,8 @@ class Command(BaseCommand):
                 if policy is not None:
                     children.append(policy)
                 self._wait_for(settings.BURNQED_POLICY_URL.rstrip("/") + "/health", children, timeout_s=600)
-                run = self._launch_demo()
+                run, note = self._launch_demo()
+                self.stdout.write(note)
                 self.stdout.write(self.style.SUCCESS(f"demo eval launched: {url}runs/{run.pk}/  ({run.theorems_total} "
                                                      f"theorems, best-first, SmolLM2 + minilean)\n"))
             while all(child.poll() is None for child in children):
@@ -121,11 +122,12 @@ class Command(BaseCommand):
     def _launch_demo(self):
         from django.contrib.auth import get_user_model
 
-        from ...demo import DEMO_CONFIG
+        from ...demo import TrainedModel, demo_config
         from ...services import launch_run
 
         user = get_user_model().objects.get(username="demo")
-        return launch_run(user=user, config=DEMO_CONFIG, name="demo: easy miniF2F-valid problems")
+        config, note = demo_config(policy_url=settings.BURNQED_POLICY_URL, model=TrainedModel.find())
+        return launch_run(user=user, config=config, name="demo: easy miniF2F-valid problems"), note
 
     def _demo_password(self) -> str:
         password = os.environ.get("BURNQED_DEMO_PASSWORD", "")
