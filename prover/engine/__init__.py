@@ -21,8 +21,8 @@ from prover.engine.backends import (
     Backends,
     Candidate,
     OutcomeKind,
-    Policy,
-    PolicyError,
+    PolicyBackend,
+    PolicyBackendError,
     ProofCheck,
     ProofSession,
     Sample,
@@ -37,7 +37,7 @@ from prover.engine.search import search_theorem
 from prover.engine.tree import NodeKind, NodeStatus
 
 __all__ = [
-    "Backends", "Candidate", "ConfigError", "FailureReason", "NodeKind", "NodeStatus", "OutcomeKind", "Policy",
-    "PolicyError", "ProofCheck", "ProofSession", "Sample", "Scorer", "SearchConfig", "SearchResult",
+    "Backends", "Candidate", "ConfigError", "FailureReason", "NodeKind", "NodeStatus", "OutcomeKind", "PolicyBackend",
+    "PolicyBackendError", "ProofCheck", "ProofSession", "Sample", "Scorer", "SearchConfig", "SearchResult",
     "TacticOutcome", "Verifier", "VerifierError", "search_theorem",
 ]

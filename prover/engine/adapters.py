@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from prover.engine.backends import (
     Backends,
     Candidate,
-    PolicyError,
+    PolicyBackendError,
     ProofCheck,
     Sample,
     Scorer,
@@ -36,9 +36,8 @@ from prover.lean import (
     UnsafeInputError,
 )
 from prover.lean.versions import require_compatible_lean
-from prover.policy import DEFAULT_PROMPT_FORMAT, PolicyClient
+from prover.policy import DEFAULT_PROMPT_FORMAT, PolicyClient, PolicyError
 from prover.policy import Policy as PromptedPolicy
-from prover.policy import PolicyError as ClientPolicyError
 
 
 class LeanProofSession:
@@ -132,7 +131,7 @@ class LeanVerifier:
 
 
 class PolicyAdapter:
-    """A `Policy` over prover.policy's prompted policy (prompt format, stops, extraction, dedupe)."""
+    """A `PolicyBackend` over prover.policy's prompted policy (prompt format, stops, extraction, dedupe)."""
 
     def __init__(self, policy: PromptedPolicy) -> None:
         self.policy = policy
@@ -142,8 +141,8 @@ class PolicyAdapter:
         try:
             proposals = await self.policy.propose_tactics(states, n=n, max_new_tokens=max_tokens,
                                                           temperature=temperature, top_p=top_p)
-        except ClientPolicyError as exc:
-            raise PolicyError(f"policy server: {exc}") from exc
+        except PolicyError as exc:
+            raise PolicyBackendError(f"policy server: {exc}") from exc
         return [Sample([Candidate(c.tactic, c.logprob) for c in p.candidates], len(p.completions),
                        p.prompt_tokens, p.completion_tokens) for p in proposals]
 
@@ -163,8 +162,8 @@ class PolicyAdapter:
         try:
             [p] = await self.policy.propose_proofs([state], n=n, max_new_tokens=max_tokens,
                                                    temperature=temperature, top_p=top_p)
-        except ClientPolicyError as exc:
-            raise PolicyError(f"policy server: {exc}") from exc
+        except PolicyError as exc:
+            raise PolicyBackendError(f"policy server: {exc}") from exc
         return Sample([Candidate(c.completion.text, c.logprob, tuple(c.tactics)) for c in p.candidates],
                       len(p.completions), p.prompt_tokens, p.completion_tokens)
 

@@ -26,7 +26,7 @@ class StateLostError(VerifierError):
     the session can `restart()` on the new process and the engine can rebuild the states it needs."""
 
 
-class PolicyError(RuntimeError):
+class PolicyBackendError(RuntimeError):
     """The policy server failed to return completions; the theorem's search ends with reason `error`."""
 
 
@@ -123,7 +123,7 @@ class Verifier(Protocol):
 
 
 @runtime_checkable
-class Policy(Protocol):
+class PolicyBackend(Protocol):
     async def propose_tactics(
         self, states: Sequence[str], n: int, *, max_tokens: int, temperature: float, top_p: float
     ) -> list[Sample]:
@@ -147,5 +147,5 @@ class Scorer(Protocol):
 @dataclass(frozen=True, slots=True)
 class Backends:
     verifier: Verifier
-    policy: Policy
+    policy: PolicyBackend
     scorer: Scorer | None = None

@@ -38,7 +38,7 @@ from prover.engine.priority import ebm_skipped_at
 from prover.engine.replay_cache import ReplayCache
 from prover.engine.result import FailureReason
 from prover.engine.stats import SearchStats, Usage
-from prover.engine.tree import UNSCORED_EBM, CycleError, NodeKind, ProofNode, SearchTree
+from prover.engine.tree import UNSCORED_EBM, CycleError, NodeKind, SearchNode, SearchTree
 
 # A completion that mentions one of these words is never replayed: Lean accepts `sorry` with a warning
 # (docs/policy.md#banned-words).
@@ -120,7 +120,7 @@ class SearchContext:
 
     # ---- backends ---------------------------------------------------------------------------------------
 
-    async def apply_tactic(self, node: ProofNode, tactic: str) -> tuple[TacticOutcome, float]:
+    async def apply_tactic(self, node: SearchNode, tactic: str) -> tuple[TacticOutcome, float]:
         """Apply `tactic` to `node`'s Lean state.
 
         A tactic that kills the verifier process counts as FAILED and the proof restarts on the new process
@@ -151,7 +151,7 @@ class SearchContext:
         root.lean_generation = self.lean_generation
         self.metric("verifier_restarts", self.stats.verifier_restarts)
 
-    async def _live_state_id(self, node: ProofNode) -> int:
+    async def _live_state_id(self, node: SearchNode) -> int:
         """`node`'s state id on the current process, rebuilt by replaying its primary path if needed."""
         if node.lean_state_id is None:
             raise ValueError(f"node {node.id} has no Lean state to apply a tactic to")
@@ -184,7 +184,7 @@ class SearchContext:
             self.stats.prompt_tokens += sample.prompt_tokens
             self.stats.completion_tokens += sample.completion_tokens
 
-    async def propose_tactics(self, nodes: Sequence[ProofNode]) -> tuple[list[Sample], float]:
+    async def propose_tactics(self, nodes: Sequence[SearchNode]) -> tuple[list[Sample], float]:
         c = self.config
         t0 = time.perf_counter()
         per_node = await self.backends.policy.propose_tactics(
@@ -196,7 +196,7 @@ class SearchContext:
         self._account_generation(per_node, ms)
         return per_node, ms
 
-    async def propose_proofs(self, node: ProofNode, n: int, max_tokens: int,
+    async def propose_proofs(self, node: SearchNode, n: int, max_tokens: int,
                              temperature: float) -> tuple[Sample, float]:
         t0 = time.perf_counter()
         sample = await self.backends.policy.propose_proofs(
@@ -208,7 +208,7 @@ class SearchContext:
     def ebm_in_use(self, depth: int) -> bool:
         return self.backends.scorer is not None and not ebm_skipped_at(depth, self.config)
 
-    async def score(self, nodes: Sequence[ProofNode]) -> None:
+    async def score(self, nodes: Sequence[SearchNode]) -> None:
         """Deferred collect-then-score: one scorer call for all `nodes`; failure gives the −1e6 sentinel
         (docs/search.md#value-scores)."""
         if self.backends.scorer is None or not nodes:
@@ -263,7 +263,7 @@ class SearchContext:
 
     # ---- growing the DAG --------------------------------------------------------------------------------
 
-    def _announce(self, node: ProofNode) -> None:
+    def _announce(self, node: SearchNode) -> None:
         self.emit(NodeAdded, node_id=node.id, parent_id=node.parent_id, kind=node.kind.value, tactic=node.tactic,
                   goal_text=node.state_text, num_goals=len(node.goals), depth=node.depth, log_prob=node.log_prob,
                   energy=node.energy, status=node.status.value, expansion_order=node.expansion_order,
@@ -274,7 +274,7 @@ class SearchContext:
         if changed:
             self.emit(NodeStatusChanged, changes=[{"node_id": n.id, "status": n.status.value} for n in changed])
 
-    def add_root(self, state_id: int, goals: Sequence[str] = ()) -> ProofNode:
+    def add_root(self, state_id: int, goals: Sequence[str] = ()) -> SearchNode:
         """The root state: the verifier's rendering of the started goal when it gives one, so that every
         node (root included) goes through the same renderer and a tactic leading back to the root is seen
         as a loop; otherwise `⊢ statement` (docs/search.md#root)."""
@@ -283,8 +283,8 @@ class SearchContext:
         self._announce(root)
         return root
 
-    def add_failure(self, parent: ProofNode, tactic: str, error: str, log_prob: float, lean_ms: float,
-                    source: str) -> ProofNode:
+    def add_failure(self, parent: SearchNode, tactic: str, error: str, log_prob: float, lean_ms: float,
+                    source: str) -> SearchNode:
         self.stats.tactic_failures += 1
         node = self.tree.add_failed_tactic(parent.id, tactic, error, log_prob=log_prob,
                                            created_ms=self.elapsed_ms(), lean_ms=lean_ms, source=source)
@@ -292,15 +292,15 @@ class SearchContext:
         self.refresh(parent.id)
         return node
 
-    def add_state(self, parent: ProofNode, tactic: str, outcome: TacticOutcome, log_prob: float, lean_ms: float,
-                  source: str) -> ProofNode:
+    def add_state(self, parent: SearchNode, tactic: str, outcome: TacticOutcome, log_prob: float, lean_ms: float,
+                  source: str) -> SearchNode:
         node = self.tree.add_state(parent.id, tactic, outcome.goals, outcome.state_id, log_prob=log_prob,
                                    created_ms=self.elapsed_ms(), lean_ms=lean_ms, source=source)
         node.lean_generation = self.lean_generation
         self._announce(node)
         return node
 
-    def merge(self, parent: ProofNode, existing_id: int, tactic: str, lean_ms: float) -> bool:
+    def merge(self, parent: SearchNode, existing_id: int, tactic: str, lean_ms: float) -> bool:
         """Link `parent` to a state already in the DAG; False (a loop) if that would close a cycle."""
         try:
             added = self.tree.add_merge_edge(parent.id, existing_id, tactic)
@@ -314,8 +314,8 @@ class SearchContext:
         self.refresh(parent.id)
         return True
 
-    async def add_terminal(self, parent: ProofNode, tactic: str, outcome: TacticOutcome, log_prob: float,
-                           lean_ms: float, source: str) -> ProofNode | None:
+    async def add_terminal(self, parent: SearchNode, tactic: str, outcome: TacticOutcome, log_prob: float,
+                           lean_ms: float, source: str) -> SearchNode | None:
         """Record a finished proof and re-check it whole; returns the terminal if it counts, else None."""
         node = self.tree.add_terminal(parent.id, tactic, outcome.state_id, log_prob=log_prob,
                                       created_ms=self.elapsed_ms(), lean_ms=lean_ms, source=source)
@@ -342,14 +342,14 @@ class SearchContext:
             self.usage_at_proof = self.usage()
         return node
 
-    def mark_expanded(self, node: ProofNode) -> int:
+    def mark_expanded(self, node: SearchNode) -> int:
         order = self.expansion_counter
         self.expansion_counter += 1
         self.tree.mark_expanded(node.id, order)
         self.stats.nodes_expanded += 1
         return order
 
-    def announce_expansion(self, node: ProofNode, *, candidates: int, children_before: int, generate_ms: float,
+    def announce_expansion(self, node: SearchNode, *, candidates: int, children_before: int, generate_ms: float,
                            lean_ms: float) -> None:
         assert node.expansion_order is not None
         self.emit(NodeExpanded, node_id=node.id, expansion_order=node.expansion_order, depth=node.depth,
@@ -366,5 +366,5 @@ def proof_text(tactics: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def is_open_state(node: ProofNode) -> bool:
+def is_open_state(node: SearchNode) -> bool:
     return node.kind in (NodeKind.ROOT, NodeKind.STATE)

@@ -39,7 +39,7 @@ UNSCORED_EBM = -1e6
 
 
 @dataclass(slots=True)
-class ProofNode:
+class SearchNode:
     id: int
     kind: NodeKind
     parent_ids: list[int]
@@ -91,7 +91,7 @@ class CycleError(ValueError):
 
 class SearchTree:
     def __init__(self) -> None:
-        self.nodes: list[ProofNode] = []
+        self.nodes: list[SearchNode] = []
         self.edges: list[Edge] = []
         self._by_state: dict[str, int] = {}
         self._failed_children: dict[int, int] = {}
@@ -99,29 +99,29 @@ class SearchTree:
     def __len__(self) -> int:
         return len(self.nodes)
 
-    def __iter__(self) -> Iterator[ProofNode]:
+    def __iter__(self) -> Iterator[SearchNode]:
         return iter(self.nodes)
 
-    def __getitem__(self, node_id: int) -> ProofNode:
+    def __getitem__(self, node_id: int) -> SearchNode:
         return self.nodes[node_id]
 
     @property
-    def root(self) -> ProofNode:
+    def root(self) -> SearchNode:
         return self.nodes[0]
 
     def find_state(self, goals: tuple[str, ...]) -> int | None:
         return self._by_state.get("\n\n".join(goals))
 
-    def add_root(self, goals: tuple[str, ...], lean_state_id: int, *, created_ms: float = 0.0) -> ProofNode:
+    def add_root(self, goals: tuple[str, ...], lean_state_id: int, *, created_ms: float = 0.0) -> SearchNode:
         if self.nodes:
             raise ValueError("the tree already has a root")
-        node = ProofNode(0, NodeKind.ROOT, [], "", tuple(goals), lean_state_id, 0, 0.0, created_ms, source="root")
+        node = SearchNode(0, NodeKind.ROOT, [], "", tuple(goals), lean_state_id, 0, 0.0, created_ms, source="root")
         self.nodes.append(node)
         self._by_state[node.state_text] = 0
         return node
 
     def add_state(self, parent_id: int, tactic: str, goals: tuple[str, ...], lean_state_id: int | None, *,
-                  log_prob: float, created_ms: float, lean_ms: float = 0.0, source: str = "policy") -> ProofNode:
+                  log_prob: float, created_ms: float, lean_ms: float = 0.0, source: str = "policy") -> SearchNode:
         """A new state node; the caller has checked that `goals` is not already in the tree."""
         key = "\n\n".join(goals)
         if not goals:
@@ -134,7 +134,7 @@ class SearchTree:
         return node
 
     def add_terminal(self, parent_id: int, tactic: str, lean_state_id: int | None, *, log_prob: float,
-                     created_ms: float, lean_ms: float = 0.0, source: str = "policy") -> ProofNode:
+                     created_ms: float, lean_ms: float = 0.0, source: str = "policy") -> SearchNode:
         """A finished proof. Terminals are never deduplicated: each is a distinct proof (docs/search.md#search-tree)."""
         node = self._append(NodeKind.TERMINAL, parent_id, tactic, (), lean_state_id, log_prob, created_ms,
                             lean_ms, source, "")
@@ -142,7 +142,7 @@ class SearchTree:
         return node
 
     def add_failed_tactic(self, parent_id: int, tactic: str, error: str, *, log_prob: float,
-                          created_ms: float, lean_ms: float = 0.0, source: str = "policy") -> ProofNode:
+                          created_ms: float, lean_ms: float = 0.0, source: str = "policy") -> SearchNode:
         node = self._append(NodeKind.FAILED_TACTIC, parent_id, tactic, (), None, log_prob, created_ms, lean_ms,
                             source, error)
         node.status = NodeStatus.FAILED
@@ -193,9 +193,9 @@ class SearchTree:
     def mark_expanded(self, node_id: int, order: int) -> None:
         self.nodes[node_id].expansion_order = order
 
-    def refresh_status(self, node_id: int) -> list[ProofNode]:
+    def refresh_status(self, node_id: int) -> list[SearchNode]:
         """Recompute the status of `node_id` and of its ancestors; returns the nodes whose status changed."""
-        changed: list[ProofNode] = []
+        changed: list[SearchNode] = []
         stack = [node_id]
         while stack:
             node = self.nodes[stack.pop()]
@@ -213,7 +213,7 @@ class SearchTree:
                 stack.append(parent_id)
         return changed
 
-    def _derived_status(self, node: ProofNode) -> NodeStatus:
+    def _derived_status(self, node: SearchNode) -> NodeStatus:
         if not node.is_expandable_kind:
             return node.status
         if any(self.nodes[c].status is NodeStatus.PROVED for c in node.children):
@@ -242,9 +242,9 @@ class SearchTree:
 
     def _append(self, kind: NodeKind, parent_id: int, tactic: str, goals: tuple[str, ...],
                 lean_state_id: int | None, log_prob: float, created_ms: float, lean_ms: float, source: str,
-                error: str) -> ProofNode:
+                error: str) -> SearchNode:
         parent = self.nodes[parent_id]
-        node = ProofNode(len(self.nodes), kind, [parent_id], tactic, tuple(goals), lean_state_id,
+        node = SearchNode(len(self.nodes), kind, [parent_id], tactic, tuple(goals), lean_state_id,
                          parent.depth + 1, log_prob, created_ms, lean_ms=lean_ms, source=source, error=error)
         self.nodes.append(node)
         parent.children.append(node.id)

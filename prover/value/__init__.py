@@ -7,7 +7,20 @@ client's dependencies are not installed, e.g. a benchmark on a bare GPU machine.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the same names, imported for type checkers and import-linter (which sees these imports)
+    from prover.value.checkpoint import load_energy_head, read_energy_head_config, save_energy_head  # noqa: F401
+    from prover.value.embedding_cache import EmbeddingCache  # noqa: F401
+    from prover.value.encoder_client import EncoderClient  # noqa: F401
+    from prover.value.energy_head import EnergyHeadConfig, GoalConditionedEnergyHead, expected_parameter_count  # noqa: F401
+    from prover.value.errors import CheckpointError, EncodeError, ScoringError, ValueModelError  # noqa: F401
+    from prover.value.scorer import (  # noqa: F401
+        EmbeddingSource,
+        EnergyScorer,
+        InProcessEnergyScorer,
+        http_scorer_from_checkpoint,
+    )
 
 _EXPORTS = {
     "CheckpointError": "prover.value.errors",

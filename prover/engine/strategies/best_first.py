@@ -12,7 +12,7 @@ from prover.engine.context import SearchContext, contains_banned_word
 from prover.engine.priority import best_first_priority
 from prover.engine.replay_cache import normalise_tactic
 from prover.engine.strategies.base import RoundOutcome
-from prover.engine.tree import NodeKind, ProofNode
+from prover.engine.tree import NodeKind, SearchNode
 
 PROBE_LOG_PROB = -10.0  # probes get a fixed low prior, below typical sampled tactics (docs/search.md#probe-tactics)
 
@@ -21,7 +21,7 @@ class BestFirstStrategy:
     def __init__(self, ctx: SearchContext) -> None:
         self.ctx = ctx
 
-    def _priority(self, node: ProofNode) -> float:
+    def _priority(self, node: SearchNode) -> float:
         ebm = node.ebm_score if self.ctx.ebm_in_use(node.depth) else None
         return best_first_priority(node.log_prob, ebm, node.depth, self.ctx.config)
 
@@ -46,7 +46,7 @@ class BestFirstStrategy:
 
     async def run_round(self) -> RoundOutcome:
         ctx = self.ctx
-        batch: list[ProofNode] = []
+        batch: list[SearchNode] = []
         while len(batch) < ctx.config.batch_expansion_size:
             node_id = ctx.frontier.pop(self._is_live)
             if node_id is None:
@@ -63,7 +63,7 @@ class BestFirstStrategy:
             return RoundOutcome.FRONTIER_EMPTY if len(ctx.frontier) == 0 else RoundOutcome.CONTINUE
 
         per_node, generate_ms = await ctx.propose_tactics(batch)
-        new_children: list[ProofNode] = []
+        new_children: list[SearchNode] = []
         proved = False
         for node, sample in zip(batch, per_node, strict=True):
             if proved:

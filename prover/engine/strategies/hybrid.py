@@ -13,7 +13,7 @@ from prover.engine.context import SearchContext, contains_banned_word
 from prover.engine.priority import decayed_proofs, decayed_tokens, puct_score, ramped_temperature
 from prover.engine.replay_cache import FAILED
 from prover.engine.strategies.base import RoundOutcome
-from prover.engine.tree import NodeKind, ProofNode
+from prover.engine.tree import NodeKind, SearchNode
 
 # Nodes created by probe tactics get a fixed, low prior (docs/search.md#probe-tactics).
 PROBE_LOG_PROB = -10.0
@@ -22,24 +22,24 @@ PROBE_LOG_PROB = -10.0
 class HybridStrategy:
     def __init__(self, ctx: SearchContext) -> None:
         self.ctx = ctx
-        self._round_new: list[ProofNode] = []
+        self._round_new: list[SearchNode] = []
 
     # ---- frontier ---------------------------------------------------------------------------------------
 
-    def _prior(self, node: ProofNode) -> float:
+    def _prior(self, node: SearchNode) -> float:
         return node.ebm_score if self.ctx.ebm_in_use(node.depth) else node.log_prob
 
-    def _score(self, node: ProofNode) -> float:
+    def _score(self, node: SearchNode) -> float:
         counts = self.ctx.cache.counts(node.id)
         parent_visits = self.ctx.cache.counts(node.parent_id).visits if node.parent_id is not None else 0
         return puct_score(prior=self._prior(node), visits=counts.visits, successes=counts.successes,
                           parent_visits=parent_visits, n_goals=len(node.goals), config=self.ctx.config)
 
-    def _pushable(self, node: ProofNode) -> bool:
+    def _pushable(self, node: SearchNode) -> bool:
         return (node.expansion_order is None and node.kind in (NodeKind.ROOT, NodeKind.STATE)
                 and node.depth < self.ctx.config.max_depth)
 
-    def _push(self, node: ProofNode) -> None:
+    def _push(self, node: SearchNode) -> None:
         self.ctx.frontier.push(node.id, self._score(node))
         self.ctx.stats.peak_frontier_size = max(self.ctx.stats.peak_frontier_size, self.ctx.frontier.peak_size)
 
@@ -47,13 +47,13 @@ class HybridStrategy:
         await self.ctx.score_root()
         self._push(self.ctx.tree.root)
 
-    def pop_leaf(self) -> ProofNode | None:
+    def pop_leaf(self) -> SearchNode | None:
         node_id = self.ctx.frontier.pop(lambda i: self._pushable(self.ctx.tree[i]))
         return None if node_id is None else self.ctx.tree[node_id]
 
     # ---- one round --------------------------------------------------------------------------------------
 
-    def sampling_for(self, leaf: ProofNode) -> tuple[int, int, float]:
+    def sampling_for(self, leaf: SearchNode) -> tuple[int, int, float]:
         c = self.ctx.config
         return decayed_proofs(leaf.depth, c), decayed_tokens(leaf.depth, c), ramped_temperature(leaf.depth, c)
 
@@ -96,7 +96,7 @@ class HybridStrategy:
                 self._push(node)
         return RoundOutcome.CONTINUE
 
-    async def _replay(self, leaf: ProofNode, completion: Candidate) -> bool:
+    async def _replay(self, leaf: SearchNode, completion: Candidate) -> bool:
         """Replay one whole-proof completion from `leaf`; True when it reached a verified proof."""
         ctx = self.ctx
         tactics = completion.tactics
@@ -142,7 +142,7 @@ class HybridStrategy:
                 return False
         return False
 
-    def _advance(self, current: ProofNode, tactic: str, outcome, log_prob: float, ms: float) -> ProofNode | None:
+    def _advance(self, current: SearchNode, tactic: str, outcome, log_prob: float, ms: float) -> SearchNode | None:
         """Loop check, depth cap, then a new node (docs/search.md#replay-guards). None stops the replay."""
         ctx = self.ctx
         existing = ctx.tree.find_state(outcome.goals)
@@ -161,7 +161,7 @@ class HybridStrategy:
         self._round_new.append(child)
         return child
 
-    def _guard_stops(self, child: ProofNode, tactic: str) -> bool:
+    def _guard_stops(self, child: SearchNode, tactic: str) -> bool:
         """Goal-unchanged and `have` guards: stop replaying this completion, keeping the node where it is
         (docs/search.md#replay-guards)."""
         ctx, c = self.ctx, self.ctx.config
@@ -186,7 +186,7 @@ class HybridStrategy:
                 return True
         return False
 
-    async def _probe(self, node: ProofNode) -> bool:
+    async def _probe(self, node: SearchNode) -> bool:
         """Try the configured probe tactics at `node`, the replay trie first (docs/search.md#probe-tactics)."""
         ctx = self.ctx
         if not ctx.config.probe_tactics:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from prover.engine.strategies.base import RoundOutcome
 from prover.engine.strategies.hybrid import HybridStrategy
-from prover.engine.tree import ProofNode
+from prover.engine.tree import SearchNode
 
 
 class PassAtNStrategy(HybridStrategy):
-    def sampling_for(self, leaf: ProofNode) -> tuple[int, int, float]:
+    def sampling_for(self, leaf: SearchNode) -> tuple[int, int, float]:
         c = self.ctx.config
         return c.pass_n, c.pass_max_tokens, c.temperature
 

@@ -14,7 +14,6 @@ from django.core.management.base import BaseCommand
 
 from burnqed_web import embedded_redis
 
-
 STOP_GRACE_S = 15
 
 
