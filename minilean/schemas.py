@@ -15,7 +15,7 @@ from .elab import Elaborator, fresh_id
 from .lemma_table import LEMMAS, Lemma
 from .parser import parse_term
 from .terms import NUMERIC_TYPES, PROP, TYPE_ALIASES, Cmp, Conn, Term, Var
-from .theorems import _binder_groups, _scan_depth
+from .theorems import binder_groups, _scan_depth
 
 TABLE: dict[str, Lemma] = {lemma.name: lemma for lemma in LEMMAS}
 OPEN_NAMESPACES = ("Nat", "Real")
@@ -65,7 +65,7 @@ def schema(name: str, ty: str | None) -> Schema:
     binders, conclusion_text = text[:colon], text[colon + 1:]
     scope: dict[str, Var] = {}
     params: list[Param] = []
-    for opener, inner in _binder_groups(binders):
+    for opener, inner in binder_groups(binders):
         left, right = inner.split(":", 1)
         type_text = right.strip()
         for pname in left.split():

@@ -97,7 +97,7 @@ def parse_declaration(text: str, offset: int = 0) -> TheoremText:
     proof = text[assign + 2:] if assign >= 0 else None
     names: list[str] = []
     normalised = []
-    for opener, inner in _binder_groups(binders):
+    for opener, inner in binder_groups(binders):
         if opener == "[":
             raise StatementError("unsupported: instance binder")
         if ":" not in inner:
@@ -111,7 +111,7 @@ def parse_declaration(text: str, offset: int = 0) -> TheoremText:
                        proof, m.start(), len(text))
 
 
-def _binder_groups(binders: str) -> list[tuple[str, str]]:
+def binder_groups(binders: str) -> list[tuple[str, str]]:
     """Split `(a b : ℝ) {c : ℕ} (h : …)` into (opening bracket, inside) pairs, respecting nesting."""
     groups: list[tuple[str, str]] = []
     i = 0

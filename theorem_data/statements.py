@@ -105,30 +105,18 @@ def binder_names(binders: str) -> list[str] | None:
 
     A search starts at the closed `∀ binders, type` goal, so a proof written with the binders in context is
     replayed after `intro` of these names (docs/embedded-benchmark.md)."""
+    from minilean.theorems import StatementError, binder_groups  # the verifier's own reading of binders
+
+    try:
+        groups = binder_groups(binders)
+    except StatementError:
+        return None
     names: list[str] = []
-    i = 0
-    while i < len(binders):
-        if binders[i].isspace():
-            i += 1
-            continue
-        close = {"(": ")", "{": "}", "⦃": "⦄"}.get(binders[i])
-        if close is None:
-            return None
-        depth, j = 0, i
-        while j < len(binders):
-            if binders[j] in "([{⦃⟨":
-                depth += 1
-            elif binders[j] in ")]}⦄⟩":
-                depth -= 1
-                if depth == 0:
-                    break
-            j += 1
-        inside = binders[i + 1:j]
-        if depth != 0 or binders[j] != close or ":" not in inside:
+    for opener, inside in groups:
+        if opener not in "({⦃" or ":" not in inside:
             return None
         group = inside.split(":", 1)[0].split()
         if not group or not all(re.fullmatch(r"[^\s()\[\]{}:,]+", n) for n in group):
             return None
         names += group
-        i = j + 1
     return names
