@@ -30,6 +30,7 @@ from typing import Any
 from prover.policy.prompts import DEFAULT_PROMPT_FORMAT, PROMPT_FORMATS, get_prompt_format
 from prover.serving.device_memory import peak_memory_mb
 from theorem_data.splits import split_by_name
+from training.data_parallel import any_across, join_from_env, leave, my_share, sum_across, sum_gradients
 from training.sft.dataset import IGNORE_INDEX, TokenizedExample, collate, load_examples, tokenize_examples
 
 DEFAULT_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -297,9 +298,10 @@ def train_sft(
     from prover.serving.model_loading import pad_token_id
 
     config.validate()
-    emit = on_metric or (lambda name, value, step: None)
-    say = log or (lambda message: None)
     device, dtype, dtype_reason = _resolve_device(config)
+    workers = join_from_env(device)  # under torchrun: this process's share of the data (training/data_parallel.py)
+    emit = (on_metric if workers.main else None) or (lambda name, value, step: None)
+    say = (log if workers.main else None) or (lambda message: None)
     random.seed(config.seed)
     torch.manual_seed(config.seed)
 
@@ -361,10 +363,13 @@ def train_sft(
     lengths = [len(item.input_ids) for item in train_items]
     batches: list[list[int]] = []
 
-    def next_batch() -> list[TokenizedExample]:
+    def draw_batch() -> list[int]:
         if not batches:
             batches.extend(length_bucketed_order(lengths, config.batch_size, config.bucket_batches, order_rng))
-        return [train_items[i] for i in batches.pop()]
+        return batches.pop()
+
+    def next_batch() -> list[TokenizedExample]:
+        return [train_items[i] for i in my_share(workers, draw_batch)]
 
     history: dict[str, list[tuple[int, float]]] = {"train_loss": [], "val_loss": []}
     step = 0
@@ -377,19 +382,26 @@ def train_sft(
     window_start = time.perf_counter()
     try:
         while step < config.max_steps:
-            if _is_cancelled(cancel):
+            if any_across(workers, _is_cancelled(cancel), device):
                 raise SFTCancelled
             micro = [next_batch() for _ in range(config.grad_accum)]
-            label_total = sum(sum(1 for x in it.labels[1:] if x != IGNORE_INDEX) for b in micro for it in b)
+            # The normaliser counts every process's labels, so summed gradients are the whole step's mean.
+            [label_total] = sum_across(workers, [
+                sum(sum(1 for x in it.labels[1:] if x != IGNORE_INDEX) for b in micro for it in b)], device)
+            label_total = int(label_total)
             optimizer.zero_grad(set_to_none=True)
             step_loss = 0.0
+            step_seen = 0
             for batch in micro:
                 for chunk in token_budget_chunks(batch, token_budget):
                     ids, mask, labels = (t.to(device) for t in collate(chunk, pad_id))
                     loss_sum, _ = _token_loss_sum(model, ids, mask, labels)
                     (loss_sum / max(label_total, 1)).backward()
                     step_loss += float(loss_sum.detach())
-                    window_seen += int(mask.sum())
+                    step_seen += int(mask.sum())
+            sum_gradients(workers, trainable)
+            step_loss, step_seen = sum_across(workers, [step_loss, step_seen], device)
+            window_seen += int(step_seen)
             torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
             lr = optimizer.param_groups[0]["lr"]
             optimizer.step()
@@ -435,6 +447,10 @@ def train_sft(
             emit("val_loss", last_val, step)
 
     out = Path(config.output_dir)
+    if not workers.main:  # the main process saves the one checkpoint; the others only trained with it
+        leave(workers)
+        return SFTResult(status=status, steps=step, output_dir=str(out), final_train_loss=last_train,
+                         final_val_loss=last_val, meta={})
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     meta = {
@@ -461,12 +477,14 @@ def train_sft(
         "dtype": dtype,
         "dtype_reason": dtype_reason,
         "tokens_per_forward": token_budget,
+        "data_parallel_processes": workers.size,
         "peak_memory_mb": peak_memory_mb(device),
         "config": {k: v for k, v in asdict(config).items()},
         "versions": _versions(),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     _write_json(out / META_FILE, meta)
+    leave(workers)
     return SFTResult(status=status, steps=step, output_dir=str(out), final_train_loss=last_train,
                      final_val_loss=last_val, meta=meta)
 
