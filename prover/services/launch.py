@@ -9,6 +9,7 @@ from django.db import transaction
 from jobs import live
 from jobs.bulk import insert_rows
 from jobs.errors import ServiceError
+from jobs.fencing import fence_errors
 from jobs.lifecycle import request_stop
 from jobs.roles import can_launch
 from prover.engine.provenance import package_versions
@@ -31,6 +32,8 @@ def validate_spec(config: Any) -> tuple[RunSpec, Dataset, list[int]]:
         selection = vars(spec)
     except SpecError as exc:
         spec, errors, selection = None, dict(exc.errors), exc.valid
+    for name, messages in fence_errors(selection).items():
+        errors.setdefault(name, []).extend(messages)
     dataset, theorem_ids = None, []
     if "dataset" in selection:
         dataset = find_dataset(selection["dataset"])

@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from jobs.errors import ServiceError
 from jobs.models import Artifact
 
+from ..bounds import TRAINING_MAXIMA
+from ..loops import LOOPS
 from ..models import MetricPoint, TrainingRun
 
 
@@ -27,9 +29,12 @@ class MetricPointSerializer(serializers.ModelSerializer):
 
 
 class TrainingLaunchSerializer(serializers.Serializer):
-    kind = serializers.CharField(help_text="sft or ebm")
+    kind = serializers.ChoiceField(choices=sorted(LOOPS), help_text="which training loop runs")
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    config = serializers.DictField(help_text="The loop's settings (training.sft.train.SFTConfig, ...), output_dir excepted.")
+    config = serializers.DictField(help_text=(
+        "The loop's settings (training.sft.train.SFTConfig, ...), output_dir excepted (the service chooses it). "
+        "Files must lie under BURNQED_DATA_ROOTS; upper bounds: "
+        + ", ".join(f"{k} <= {v}" for k, v in TRAINING_MAXIMA.items()) + "."))
     base_checkpoint = serializers.IntegerField(required=False, allow_null=True, default=None,
                                                help_text="id of the checkpoint artifact to start from")
     inputs = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
