@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from prover.lean.errors import UnsafeInputError
-from prover.lean.safety import check_statement
+from prover.lean.safety import check_statement, name_error
 
 from .errors import DataFileError
 from .records import KnownProofRecord, ParsedFile, TheoremRecord
@@ -95,6 +95,8 @@ def _name(record: dict, line: int, path: str) -> str:
     name = _field(record, "name", line, path).strip()
     if not name:
         raise DataFileError('field "name" is empty', line=line, path=path)
+    if problem := name_error(name):
+        raise DataFileError(f'field "name" {problem}', line=line, path=path)
     return name
 
 

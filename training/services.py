@@ -13,6 +13,7 @@ from jobs.fencing import fence_errors
 from jobs.lifecycle import Heartbeat, claim, request_stop, settle
 from jobs.models import Artifact, JobStatus
 from jobs.roles import can_launch
+from prover.lean.safety import name_error
 from prover.engine.provenance import package_versions
 
 from .bounds import bound_errors
@@ -36,6 +37,8 @@ def launch_training(*, user, kind: str, config: Mapping[str, Any], name: str = "
     if not can_launch(user):
         raise ServiceError("launching training needs the researcher or admin role")
     loop = loop_for_or_error(kind)
+    if problem := name_error(name):
+        raise ServiceError(f"the training run name {problem}", field="name")
     config = dict(config)
     if refused := {**fence_errors(config, prefix="config."), **bound_errors(config, prefix="config.")}:
         raise ServiceError.from_errors(refused)

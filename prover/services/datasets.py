@@ -9,6 +9,7 @@ from django.db import transaction
 
 from jobs.bulk import insert_rows
 from jobs.errors import ServiceError
+from prover.lean.safety import name_error
 from theorem_data.errors import DataFileError
 from theorem_data.formats import read_data_file
 from theorem_data.known_issues import known_issue
@@ -65,6 +66,8 @@ def import_dataset(
     name = name.strip()
     if not name:
         raise ServiceError("a dataset needs a name", field="name")
+    if problem := name_error(name):
+        raise ServiceError(f"the dataset name {problem}", field="name")
     if Dataset.objects.filter(name=name).exists():
         raise ServiceError(f'a dataset named "{name}" already exists; pick another name', field="name")
     try:

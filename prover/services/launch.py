@@ -14,6 +14,8 @@ from jobs.lifecycle import request_stop
 from jobs.roles import can_launch
 from prover.engine.provenance import package_versions
 from prover.engine.spec import RunSpec, SpecError
+from prover.lean.errors import UnsafeInputError
+from prover.lean.safety import check_tactic, name_error
 
 from ..models import Dataset, Run, Theorem, TheoremResult
 
@@ -34,6 +36,8 @@ def validate_spec(config: Any) -> tuple[RunSpec, Dataset, list[int]]:
         spec, errors, selection = None, dict(exc.errors), exc.valid
     for name, messages in fence_errors(selection).items():
         errors.setdefault(name, []).extend(messages)
+    for name, messages in probe_tactic_errors(config).items():
+        errors.setdefault(name, []).extend(messages)
     dataset, theorem_ids = None, []
     if "dataset" in selection:
         dataset = find_dataset(selection["dataset"])
@@ -46,6 +50,21 @@ def validate_spec(config: Any) -> tuple[RunSpec, Dataset, list[int]]:
     if errors:
         raise ServiceError.from_errors(errors)
     return spec, dataset, theorem_ids
+
+
+def probe_tactic_errors(config: Any) -> dict[str, list[str]]:
+    """The probe tactics a run would send to every state, through the filter the Lean client applies: refused
+    here, at launch, so a bad run is never stored only to fail on a worker."""
+    search = config.get("search") if isinstance(config, Mapping) else None
+    tactics = search.get("probe_tactics") if isinstance(search, Mapping) else None
+    errors: dict[str, list[str]] = {}
+    for index, tactic in enumerate(tactics if isinstance(tactics, list | tuple) else []):
+        if isinstance(tactic, str) and tactic.strip():
+            try:
+                check_tactic(tactic)
+            except UnsafeInputError as exc:
+                errors[f"search.probe_tactics[{index}]"] = [f"{exc.token!r} is refused ({exc.reason})"]
+    return errors
 
 
 def find_dataset(value: Any) -> Dataset | None:
@@ -86,6 +105,8 @@ def launch_run(*, user, config: Mapping[str, Any], name: str = "", cloned_from: 
     """Validate `config`, store the run with its theorems pending, and dispatch it after the commit."""
     if not can_launch(user):
         raise ServiceError("launching runs needs the researcher or admin role")
+    if problem := name_error(name):
+        raise ServiceError(f"the run name {problem}", field="name")
     spec, dataset, theorem_ids = validate_spec(config)
     stored = {**spec.to_dict(), "dataset": dataset.name}
     with transaction.atomic():
