@@ -208,6 +208,8 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# The largest dataset file an import takes (docs/security.md#uploads); a larger one is refused before it is read.
+BURNQED_UPLOAD_MAX_BYTES = env.int("BURNQED_UPLOAD_MAX_BYTES", default=64 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
 

@@ -10,6 +10,7 @@ from jobs import live
 from jobs.bulk import insert_rows
 from jobs.errors import ServiceError
 from jobs.fencing import fence_errors
+from jobs.params import as_id
 from jobs.lifecycle import request_stop
 from jobs.roles import can_launch
 from prover.engine.provenance import package_versions
@@ -71,7 +72,8 @@ def find_dataset(value: Any) -> Dataset | None:
     if isinstance(value, Dataset):
         return value
     if isinstance(value, int) or (isinstance(value, str) and value.isdecimal() and value.isascii()):
-        return Dataset.objects.filter(pk=int(value)).first()
+        number = as_id(value)
+        return Dataset.objects.filter(pk=number).first() if number is not None else None
     return Dataset.objects.filter(name=value).first() if isinstance(value, str) else None
 
 

@@ -35,9 +35,11 @@ class TrainingLaunchSerializer(serializers.Serializer):
         "The loop's settings (training.sft.train.SFTConfig, ...), output_dir excepted (the service chooses it). "
         "Files must lie under BURNQED_DATA_ROOTS; upper bounds: "
         + ", ".join(f"{k} <= {v}" for k, v in TRAINING_MAXIMA.items()) + "."))
-    base_checkpoint = serializers.IntegerField(required=False, allow_null=True, default=None,
+    base_checkpoint = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                                               max_value=2**63 - 1,
                                                help_text="id of the checkpoint artifact to start from")
-    inputs = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
+    inputs = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False,
+                                   default=list, max_length=1_000,
                                    help_text="artifact ids to train on (trajectories, sft_data): they fill the loop's "
                                              "file settings")
 
