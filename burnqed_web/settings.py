@@ -157,6 +157,16 @@ BURNQED_JOB_STALE_S = env.float("BURNQED_JOB_STALE_S", default=300.0)
 BURNQED_CHECKPOINT_DIR = Path(env.str("BURNQED_CHECKPOINT_DIR", default=str(VAR_DIR / "checkpoints")))
 BURNQED_TRAJECTORY_DIR = Path(env.str("BURNQED_TRAJECTORY_DIR", default=str(VAR_DIR / "trajectories")))
 
+# --- security: fences around what a user's config makes a worker touch (docs/security.md) ---------------------
+# Hosts a run's policy_url / encoder_url may name (the configured BURNQED_POLICY_URL / BURNQED_ENCODER_URL hosts
+# are added); link-local and metadata addresses are refused whatever this says.
+BURNQED_SERVICE_HOSTS = env.list("BURNQED_SERVICE_HOSTS", default=["127.0.0.1", "localhost", "::1"])
+# Folders user-named files (models, adapters, EBMs, data and trajectory files) must lie in, besides the
+# checkpoint and trajectory folders.
+BURNQED_DATA_ROOTS = [Path(p) for p in env.list("BURNQED_DATA_ROOTS", default=[
+    str(BASE_DIR / "data"), str(VAR_DIR / "data"),
+    os.environ.get("BURNQED_MODEL_CACHE") or str(Path.home() / ".cache" / "burnqed" / "models")])]
+
 # --- auth, api ------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -212,6 +222,8 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# The largest dataset file an import takes (docs/security.md#uploads); a larger one is refused before it is read.
+BURNQED_UPLOAD_MAX_BYTES = env.int("BURNQED_UPLOAD_MAX_BYTES", default=64 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
 

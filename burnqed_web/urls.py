@@ -39,3 +39,5 @@ urlpatterns = [
     path("api/", include(api)),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = views.bad_request

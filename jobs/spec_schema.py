@@ -7,12 +7,14 @@ import typing
 
 from rest_framework import serializers
 
-from prover.engine.config import SETTING_HELP, SearchConfig
+from prover.engine.config import SETTING_HELP, SETTING_MAXIMA, SearchConfig
 from prover.engine.spec import DEFAULT_STRATEGY, field_type
 
 
-def schema_field(annotation, *, help_text: str, default=dataclasses.MISSING, required: bool = False) -> serializers.Field:
+def schema_field(annotation, *, help_text: str, default=dataclasses.MISSING, required: bool = False,
+                 minimum=None, maximum=None) -> serializers.Field:
     options = {"help_text": help_text, "required": required}
+    bounds = {k: v for k, v in (("min_value", minimum), ("max_value", maximum)) if v is not None}
     if default is not dataclasses.MISSING:
         options["default"] = list(default) if isinstance(default, tuple) else default
     args = set(typing.get_args(annotation))
@@ -26,9 +28,9 @@ def schema_field(annotation, *, help_text: str, default=dataclasses.MISSING, req
     if annotation is bool:
         return serializers.BooleanField(**options)
     if annotation is int or args & {int} and float not in args and str not in args:
-        return serializers.IntegerField(**options)
+        return serializers.IntegerField(**options, **bounds)
     if annotation is float or float in args:
-        return serializers.FloatField(**options)
+        return serializers.FloatField(**options, **bounds)
     if typing.get_origin(annotation) is typing.Literal:
         return serializers.ChoiceField(choices=list(typing.get_args(annotation)), **options)
     return serializers.CharField(allow_blank=True, **options)
@@ -37,7 +39,8 @@ def schema_field(annotation, *, help_text: str, default=dataclasses.MISSING, req
 def search_serializer() -> type[serializers.Serializer]:
     hints = typing.get_type_hints(SearchConfig)
     defaults = SearchConfig.for_strategy(DEFAULT_STRATEGY).to_dict()  # a run's default strategy, and its budgets
-    fields = {f.name: schema_field(hints[f.name], help_text=SETTING_HELP[f.name], default=defaults[f.name])
+    fields = {f.name: schema_field(hints[f.name], help_text=SETTING_HELP[f.name], default=defaults[f.name],
+                                   maximum=SETTING_MAXIMA.get(f.name))
               for f in dataclasses.fields(SearchConfig)}
     return type("SearchSettings", (serializers.Serializer,), {
         **fields, "__doc__": "Search settings (prover.engine.config.SearchConfig): the strategy's defaults apply to "
@@ -65,5 +68,6 @@ def spec_serializer(spec: type, name: str, doc: str) -> type[serializers.Seriali
         elif f.default is dataclasses.MISSING and f.default_factory is not dataclasses.MISSING:
             fields[f.name] = schema_field(kind, help_text=help_text, default=f.default_factory())
         else:
-            fields[f.name] = schema_field(kind, help_text=help_text, default=default)
+            fields[f.name] = schema_field(kind, help_text=help_text, default=default, minimum=meta["minimum"],
+                                          maximum=meta["maximum"])
     return type(name, (serializers.Serializer,), {**fields, "__doc__": doc})

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from jobs.models import Artifact
 from jobs.pages import require_launch, viewer_required
+from jobs.params import page_id
 
 from . import selectors
 from .forms import RunLaunchForm
@@ -27,8 +28,9 @@ def run_new(request):
     clone = None
     if request.method == "POST":
         form = RunLaunchForm(request.POST)
+        clone_id = page_id(request.POST, "cloned_from")
         if form.is_valid():
-            clone = Run.objects.filter(pk=request.POST.get("cloned_from") or 0).first()
+            clone = Run.objects.filter(pk=clone_id or 0).first()
             try:
                 run = launch_run(user=request.user, config=form.to_config(), name=form.cleaned_data["name"],
                                  cloned_from=clone)
@@ -38,8 +40,8 @@ def run_new(request):
                 messages.success(request, f"Run {run.pk} launched: {run.theorems_total} theorems.")
                 return redirect("page-run", run_id=run.pk)
     else:
-        if request.GET.get("clone"):
-            clone = get_object_or_404(Run, pk=request.GET["clone"])
+        if (clone_id := page_id(request.GET, "clone")) is not None:
+            clone = get_object_or_404(Run, pk=clone_id)
             initial = RunLaunchForm.initial_from_config(clone.config)
             initial["name"] = f"{clone.name} (copy)"
         else:
@@ -86,8 +88,8 @@ def compare(request):
     context = {"runs": runs, "a": a_id, "b": b_id}
     if a_id and b_id:
         try:
-            run_a, run_b = Run.objects.get(pk=int(a_id)), Run.objects.get(pk=int(b_id))
-        except (ValueError, Run.DoesNotExist):
+            run_a, run_b = Run.objects.get(pk=page_id(request.GET, "a")), Run.objects.get(pk=page_id(request.GET, "b"))
+        except Run.DoesNotExist:
             raise Http404("no such run") from None
         comparison = compare_runs(run_a, run_b)
         context.update(run_a=run_a, run_b=run_b, comparison=comparison.to_dict(),

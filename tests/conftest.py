@@ -26,6 +26,18 @@ def redis_for_settings():
         process.wait(timeout=10)
 
 
+@pytest.fixture(autouse=True)
+def temp_folders_are_a_data_root(request, tmp_path_factory):
+    """Tests build their models and data files under pytest's temporary folder: let launches read from it, as a
+    deployment lists its data folders in BURNQED_DATA_ROOTS."""
+    from django.conf import settings
+
+    base = tmp_path_factory.getbasetemp()
+    if base not in settings.BURNQED_DATA_ROOTS:
+        settings.BURNQED_DATA_ROOTS.append(base)
+    yield
+
+
 def database_url_of(settings_dict: dict) -> str:
     """A DATABASE_URL for the database Django is using now (the test database), for child processes."""
     engine = settings_dict["ENGINE"]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from prover.lean.errors import UnsafeInputError
-from prover.lean.safety import check_statement
+from prover.lean.safety import check_statement, name_error
 
 from .errors import DataFileError
 from .records import KnownProofRecord, ParsedFile, TheoremRecord
@@ -25,12 +25,20 @@ from .statements import closed_statement_at, normalise_whitespace
 FORMATS = ("benchmark-json", "minif2f-lean4", "deepseek-prover", "proofs", "lean-workbook")
 
 
+def _loads(text: str, *, line: int, path: str):
+    """json.loads, with a file nested past Python's recursion limit (100k `[`) refused as bad data, not a crash."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise DataFileError("JSON nested too deeply", line=line, path=path) from None
+
+
 def _json_lines(text: str, path: str) -> Iterator[tuple[int, dict]]:
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
         try:
-            value = json.loads(raw)
+            value = _loads(raw, line=number, path=path)
         except json.JSONDecodeError as exc:
             raise DataFileError(f"malformed JSON ({exc.msg} at column {exc.colno})", line=number, path=path) from None
         if not isinstance(value, dict):
@@ -41,7 +49,7 @@ def _json_lines(text: str, path: str) -> Iterator[tuple[int, dict]]:
 def _benchmark_items(text: str, path: str) -> Iterator[tuple[int, dict]]:
     """The elements of the top-level `theorems` array, each with the line it starts on."""
     try:
-        document = json.loads(text)
+        document = _loads(text, line=1, path=path)
     except json.JSONDecodeError as exc:
         raise DataFileError(f"malformed JSON ({exc.msg} at column {exc.colno})", line=exc.lineno, path=path) from None
     if not isinstance(document, dict) or not isinstance(document.get("theorems"), list):
@@ -54,7 +62,10 @@ def _benchmark_items(text: str, path: str) -> Iterator[tuple[int, dict]]:
     for _ in document["theorems"]:
         while text[index] in " \t\r\n,":
             index += 1
-        item, end = decoder.raw_decode(text, index)
+        try:
+            item, end = decoder.raw_decode(text, index)
+        except RecursionError:
+            raise DataFileError("JSON nested too deeply", line=line, path=path) from None
         line += text.count("\n", counted_to, index)
         counted_to = index
         if not isinstance(item, dict):
@@ -95,6 +106,8 @@ def _name(record: dict, line: int, path: str) -> str:
     name = _field(record, "name", line, path).strip()
     if not name:
         raise DataFileError('field "name" is empty', line=line, path=path)
+    if problem := name_error(name):
+        raise DataFileError(f'field "name" {problem}', line=line, path=path)
     return name
 
 
@@ -267,9 +280,11 @@ def guess_format(filename: str, text: str) -> str:
         return "benchmark-json"
     first = stripped.splitlines()[0] if stripped else ""
     try:
-        record = json.loads(first)
+        record = _loads(first, line=1, path=filename)
     except json.JSONDecodeError:
         raise DataFileError("cannot tell the format: the first line is not JSON", line=1, path=filename) from None
+    if not isinstance(record, dict):
+        raise DataFileError(f"expected a JSON object per theorem, got {type(record).__name__}", line=1, path=filename)
     if "proof" in record:
         return "proofs"
     if "goal" in record or "informal_prefix" in record:

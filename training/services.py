@@ -9,11 +9,14 @@ from django.db import transaction
 
 from jobs import live
 from jobs.errors import ServiceError
+from jobs.fencing import fence_errors
 from jobs.lifecycle import Heartbeat, claim, request_stop, settle
 from jobs.models import Artifact, JobStatus
 from jobs.roles import can_launch
+from prover.lean.safety import name_error
 from prover.engine.provenance import package_versions
 
+from .bounds import bound_errors
 from .inputs import InputError, loop_files
 from .loops import LoopConfigError, loop_for
 from .models import TrainingRun
@@ -34,7 +37,11 @@ def launch_training(*, user, kind: str, config: Mapping[str, Any], name: str = "
     if not can_launch(user):
         raise ServiceError("launching training needs the researcher or admin role")
     loop = loop_for_or_error(kind)
+    if problem := name_error(name):
+        raise ServiceError(f"the training run name {problem}", field="name")
     config = dict(config)
+    if refused := {**fence_errors(config, prefix="config."), **bound_errors(config, prefix="config.")}:
+        raise ServiceError.from_errors(refused)
     if inputs:
         try:
             files = loop_files(kind, list(inputs))

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 
 from jobs.errors import ServiceError
 from jobs.pages import require_launch, viewer_required
+from jobs.params import page_id
 
 from .forms import STARTING_CONFIGS, TrainingLaunchForm
 from .models import TrainingRun
@@ -37,7 +38,7 @@ def training_new(request):
                 messages.success(request, f"Training run {training.pk} queued.")
                 return redirect("page-training", training_id=training.pk)
     else:
-        clone = TrainingRun.objects.filter(pk=request.GET.get("clone") or 0).first()
+        clone = TrainingRun.objects.filter(pk=page_id(request.GET, "clone") or 0).first()
         kind = clone.kind if clone else request.GET.get("kind", "sft")
         config = clone.config if clone else STARTING_CONFIGS.get(kind, {})
         inputs = list(clone.inputs.values_list("pk", flat=True)) if clone else [

@@ -84,7 +84,7 @@ class RunLaunchSerializer(serializers.Serializer):
 
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     config = RunSpecSerializer(help_text="the run's settings")
-    cloned_from = serializers.IntegerField(required=False, allow_null=True, default=None,
+    cloned_from = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=2**63 - 1,
                                            help_text="the run this one was cloned from")
 
 

@@ -8,6 +8,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from jobs.api import as_validation_error
+from jobs.params import api_id
 
 from .. import selectors
 from ..models import Dataset, Run, Theorem, TheoremResult
@@ -72,9 +73,10 @@ class TheoremViewSet(viewsets.ReadOnlyModelViewSet):
         queryset = Theorem.objects.select_related("dataset").order_by("dataset__name", "name")
         params = self.request.query_params
         if dataset := params.get("dataset"):
-            queryset = queryset.filter(dataset_id=int(dataset)) if dataset.isdigit() else queryset.filter(
-                dataset__name=dataset
-            )
+            if dataset.isdecimal():
+                queryset = queryset.filter(dataset_id=api_id(params, "dataset"))
+            else:
+                queryset = queryset.filter(dataset__name=dataset)
         if split := params.get("split"):
             queryset = queryset.filter(split=split)
         if name := params.get("name"):
@@ -143,13 +145,10 @@ class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def tree(self, request, pk=None):
         run = self.get_object()
         params = request.query_params
-        try:
-            theorem_id = int(params["theorem"])
-            parent = int(params["parent"]) if params.get("parent") else None
-            depth = min(50, max(1, int(params.get("depth", 2))))
-        except (KeyError, ValueError):
-            raise ValidationError({"theorem": ["theorem (an integer id) is required; parent and depth are "
-                                               "integers"]}) from None
+        theorem_id = api_id(params, "theorem", required=True)
+        parent = api_id(params, "parent")
+        depth = api_id(params, "depth")
+        depth = 2 if depth is None else min(50, max(1, depth))
         nodes = selectors.subtree(run.pk, theorem_id, parent=parent, depth=depth)
         page = self.paginate_queryset(nodes)
         return self.get_paginated_response(ProofNodeSerializer(page, many=True).data)
@@ -162,11 +161,9 @@ class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=False, methods=["get"])
     def compare(self, request):
+        a, b = api_id(request.query_params, "a", required=True), api_id(request.query_params, "b", required=True)
         try:
-            run_a = self.get_queryset().get(pk=int(request.query_params["a"]))
-            run_b = self.get_queryset().get(pk=int(request.query_params["b"]))
-        except (KeyError, ValueError):
-            raise ValidationError({"a": ["a and b must be run ids"]}) from None
+            run_a, run_b = self.get_queryset().get(pk=a), self.get_queryset().get(pk=b)
         except Run.DoesNotExist:
             raise ValidationError({"a": ["no such run"]}) from None
         comparison = compare_runs(run_a, run_b)
@@ -198,10 +195,8 @@ class TheoremResultViewSet(viewsets.ReadOnlyModelViewSet):
         queryset = TheoremResult.objects.select_related("theorem").order_by("run_id", "theorem__name")
         params = self.request.query_params
         for key in ("run", "theorem"):
-            if value := params.get(key):
-                if not value.isdigit():
-                    raise ValidationError({key: [f"must be an integer id, got {value!r}"]})
-                queryset = queryset.filter(**{f"{key}_id": int(value)})
+            if (value := api_id(params, key)) is not None:
+                queryset = queryset.filter(**{f"{key}_id": value})
         if result_status := params.get("status"):
             queryset = queryset.filter(status=result_status)
         return queryset

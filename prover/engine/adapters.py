@@ -154,8 +154,8 @@ class PolicyAdapter:
         try:
             served = await self.policy.client.model_info()
         except Exception as exc:
-            return {**info, "model_info_error": f"{type(exc).__name__}: {exc}"}
-        return {**info, **{k: v for k, v in served.items() if isinstance(v, str | int | float | bool)}}
+            return {**info, "model_info_error": type(exc).__name__}
+        return {**info, **known_model_info(served)}
 
     async def propose_proofs(self, state: str, n: int, *, max_tokens: int, temperature: float,
                              top_p: float) -> Sample:
@@ -166,6 +166,27 @@ class PolicyAdapter:
             raise PolicyBackendError(f"policy server: {exc}") from exc
         return Sample([Candidate(c.completion.text, c.logprob, tuple(c.tactics)) for c in p.candidates],
                       len(p.completions), p.prompt_tokens, p.completion_tokens)
+
+
+# What a run records of a policy server's /get_model_info (SGLang's and prover.serving's names): viewers read it,
+# so nothing else the server says is kept, and each text is cut short.
+MODEL_INFO_FIELDS = ("model_path", "tokenizer_path", "served_model_name", "model_type", "hidden_size", "vocab_size",
+                     "dtype", "engine", "device", "quantization", "context_length", "is_generation", "version",
+                     "adapter_merged", "logprob_mode")
+MODEL_INFO_TEXT_CHARS = 200
+
+
+def known_model_info(served: object) -> dict:
+    if not isinstance(served, dict):
+        return {}
+    kept = {}
+    for key in MODEL_INFO_FIELDS:
+        value = served.get(key)
+        if isinstance(value, str):
+            kept[key] = "".join(c for c in value[:MODEL_INFO_TEXT_CHARS] if c.isprintable())
+        elif isinstance(value, bool | int | float):
+            kept[key] = value
+    return kept
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,14 @@ class SearchConfig:
                      "max_consecutive_have", "max_verifier_restarts"):
             _require(name, getattr(self, name) >= 0, "must be >= 0")
         _require("timeout_s", self.timeout_s > 0, "must be > 0 seconds")
+        for name, high in SETTING_MAXIMA.items():
+            value = getattr(self, name)
+            _require(name, value is None or value <= high, f"must be at most {high} (a bound a machine can honour)")
+        _require("probe_tactics", len(self.probe_tactics) <= MAX_PROBE_TACTICS,
+                 f"at most {MAX_PROBE_TACTICS} probe tactics")
+        for i, tactic in enumerate(self.probe_tactics):
+            _require(f"probe_tactics[{i}]", len(tactic) <= MAX_PROBE_TACTIC_CHARS,
+                     f"must be at most {MAX_PROBE_TACTIC_CHARS} characters")
         _require("temperature", self.temperature >= 0, "must be >= 0")
         _require("top_p", 0 < self.top_p <= 1, "must be in (0, 1]")
         _require("alpha", 0 <= self.alpha <= 1, "must be in [0, 1]")
@@ -184,6 +192,21 @@ def _check_type(name: str, value: Any, annotation: Any) -> None:
     if isinstance(value, bool) and base != "bool" or not isinstance(value, allowed):
         raise ConfigError(f"{name}: expected {base}{' or null' if optional else ''}, got {value!r}", field=name)
 
+
+# Upper bounds a machine can honour (docs/security.md#bounds): a run asking for more is refused at launch with the
+# field named, instead of exhausting a worker. The API schema states them (maximum).
+SETTING_MAXIMA: dict[str, int | float] = {
+    "max_depth": 1_000, "timeout_s": 86_400.0, "max_nodes": 1_000_000, "max_completions": 1_000_000,
+    "max_tokens": 1_000_000_000, "max_rounds": 100_000, "temperature": 10.0, "beta": 1_000.0,
+    "llm_temperature": 1_000.0, "ebm_temperature": 1_000.0, "ebm_min_depth": 1_000, "ebm_ramp_depth": 1_000,
+    "num_candidates": 512, "batch_expansion_size": 256, "max_tactic_tokens": 4_096, "num_proofs": 512,
+    "min_proofs": 512, "max_proof_tokens": 32_768, "min_proof_tokens": 32_768, "tokens_decay_depth": 1_000,
+    "max_temperature": 10.0, "exploration_c": 1_000.0, "goal_count_penalty": 1_000.0,
+    "max_goal_unchanged_steps": 1_000, "max_consecutive_have": 1_000, "pass_n": 4_096, "pass_max_tokens": 32_768,
+    "max_verifier_restarts": 100,
+}
+MAX_PROBE_TACTICS = 64
+MAX_PROBE_TACTIC_CHARS = 1_000
 
 # What each setting means, for the launch form and the API schema (a test checks every field has one).
 SETTING_HELP: dict[str, str] = {

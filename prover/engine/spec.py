@@ -63,7 +63,8 @@ class RunSpec:
         "how proof states become prompts", choices=tuple(PROMPT_FORMATS)))
     lean: Lean = field(default="minilean", metadata=setting(
         "minilean (the stand-in verifier) or pantograph (real Lean)", choices=LEAN_BACKENDS, deployment=True))
-    lean_workers: int = field(default=1, metadata=setting("Lean REPL processes per task", minimum=1, maximum=64))
+    # A Lean REPL with Mathlib holds gigabytes: 16 per task is what one large machine runs (docs/security.md#bounds).
+    lean_workers: int = field(default=1, metadata=setting("Lean REPL processes per task", minimum=1, maximum=16))
     concurrency: int = field(default=1, metadata=setting(
         "theorems searched at once per task (at most lean_workers are busy)", minimum=1, maximum=64))
     chunk_size: int = field(default=4, metadata=setting(

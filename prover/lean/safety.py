@@ -11,6 +11,7 @@ a missed command costs soundness.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from prover.lean.errors import UnsafeInputError
 
@@ -50,7 +51,7 @@ _ATOM = r"[^\W\d][\w'!?]*"
 _IDENT = re.compile(rf"(?<![\w'.!?])(?:{_ATOM})(?:\.(?:{_ATOM}|\d+))*")
 _HASH_COMMAND = re.compile(r"#[A-Za-z_]\w*")
 _SET_OPTION = re.compile(rf"set_option\s+({_ATOM}(?:\.{_ATOM})*)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 MAX_TEXT_CHARS = 100_000
 
@@ -66,9 +67,21 @@ def check_lean_text(text: str, *, where: str) -> str:
     """
     if not isinstance(text, str):
         raise TypeError(f"{where}: expected a string, got {type(text).__name__}")
-    if text in _ACCEPTED or _plainly_safe(text):
+    if text in _ACCEPTED:
         return text
-    _scan(text, where)
+    if not text.isascii():
+        # Lean reads neither zero-width nor bidirectional-override characters as anything a proof needs, and they
+        # hide what a text says from the people reading it; fullwidth and other compatibility forms (＃eval) are
+        # folded so the scan sees the command they spell.
+        invisible = _invisible(text)
+        if invisible is not None:
+            _refuse(where, text, text[invisible], invisible,
+                    f"invisible Unicode character U+{ord(text[invisible]):04X} ({unicodedata.name(text[invisible], 'format')})")
+        folded = unicodedata.normalize("NFKC", text)
+        if folded != text and not _plainly_safe(folded):
+            _scan(folded, where)
+    if not _plainly_safe(text):
+        _scan(text, where)
     if len(text) <= _CACHE_TEXT_CHARS:
         if len(_ACCEPTED) >= _CACHE_ENTRIES:
             _ACCEPTED.clear()
@@ -100,6 +113,28 @@ def _plainly_safe(text: str) -> bool:
         and _FORBIDDEN.isdisjoint(_ATOM_RUN.findall(text))
         and _CONTROL.search(text) is None
     )
+
+
+def _invisible(text: str) -> int | None:
+    """Position of the first Unicode format (Cf) or control (Cc, tab and newlines aside) character, or None."""
+    for position, char in enumerate(text):
+        if not char.isascii() and unicodedata.category(char) in ("Cf", "Cc"):
+            return position
+    return None
+
+
+def name_error(name: object, *, max_chars: int = 200) -> str | None:
+    """Why `name` (of a theorem, dataset or run) cannot be stored, or None: names are shown everywhere and typed
+    into configs, so they hold no NUL, control or invisible format characters (which make `a\u200b-b` look like
+    `a-b`) and stay short."""
+    if not isinstance(name, str):
+        return "must be text"
+    if len(name) > max_chars:
+        return f"must be at most {max_chars} characters, got {len(name)}"
+    bad = next((i for i, c in enumerate(name) if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:
+        return f"must not contain control or invisible characters (U+{ord(name[bad]):04X} at character {bad})"
+    return None
 
 
 _ATOM_RUN = re.compile(_ATOM)

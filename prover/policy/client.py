@@ -81,11 +81,21 @@ def _server_message(response: httpx.Response) -> str:
         if message:
             field = payload.get("field")
             message = str(message)
-            return f"{message} (field {field})" if field and str(field) not in message else message
+            message = f"{message} (field {field})" if field and str(field) not in message else message
+            return _shown(message)
     if isinstance(payload, str) and payload.strip():
-        return payload.strip()[:500]
+        return _shown(payload)
     text = response.text.strip()
-    return text[:500] if text else "(empty body)"
+    return _shown(text) if text else "(empty body)"
+
+
+# A server's error text ends up in run errors that viewers read: a short, printable excerpt is enough to say why.
+SERVER_MESSAGE_CHARS = 200
+
+
+def _shown(text: str) -> str:
+    text = "".join(c if c.isprintable() else " " for c in text.strip())
+    return text[:SERVER_MESSAGE_CHARS] + ("..." if len(text) > SERVER_MESSAGE_CHARS else "")
 
 
 class PolicyClient:

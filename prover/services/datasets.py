@@ -5,10 +5,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 
 from jobs.bulk import insert_rows
 from jobs.errors import ServiceError
+from prover.lean.safety import name_error
 from theorem_data.errors import DataFileError
 from theorem_data.formats import read_data_file
 from theorem_data.known_issues import known_issue
@@ -65,23 +67,27 @@ def import_dataset(
     name = name.strip()
     if not name:
         raise ServiceError("a dataset needs a name", field="name")
+    if problem := name_error(name):
+        raise ServiceError(f"the dataset name {problem}", field="name")
     if Dataset.objects.filter(name=name).exists():
         raise ServiceError(f'a dataset named "{name}" already exists; pick another name', field="name")
     try:
+        # Parsed in full before the transaction opens: on SQLite a write transaction locks the whole database,
+        # and nobody else may wait on the reading of a large file.
+        parsed = read_data_file(text, format, path)
+        parsed.theorems = list(parsed.theorems)
         with transaction.atomic():
-            return _store(name=name, text=text, format=format, path=path, source=source, licence=licence,
+            return _store(name=name, parsed=parsed, text=text, path=path, source=source, licence=licence,
                           lean_version=lean_version, mathlib_version=mathlib_version, notes=notes, user=user,
                           progress=progress)
     except DataFileError as exc:
         raise ServiceError(str(exc), field="file") from None
 
 
-def _store(*, name, text, format, path, source, licence, lean_version, mathlib_version, notes, user, progress
+def _store(*, name, parsed, text, path, source, licence, lean_version, mathlib_version, notes, user, progress
            ) -> ImportSummary:
-    """Read and store in one pass: rows stream into COPY while the file is still being read, so PostgreSQL
-    ingests on its own core meanwhile. A bad line further down raises, and the caller's transaction undoes
+    """Store a parsed file: rows stream into COPY; a problem raises and the caller's transaction undoes
     everything."""
-    parsed = read_data_file(text, format, path)
     records = iter(parsed.theorems)
     first = next(records, None)
     dataset = Dataset.objects.create(
@@ -134,6 +140,10 @@ def import_upload(*, upload, name: str, format: str = "auto", user=None, **field
     "auto". Every problem is a ServiceError on the `file` field unless it is about another field."""
     from theorem_data.formats import guess_format
 
+    cap = settings.BURNQED_UPLOAD_MAX_BYTES
+    if upload.size is not None and upload.size > cap:
+        raise ServiceError(f"{upload.name}: {upload.size} bytes is more than the upload cap of {cap} bytes "
+                           "(BURNQED_UPLOAD_MAX_BYTES)", field="file")
     try:
         text = upload.read().decode("utf-8")
     except UnicodeDecodeError as exc:

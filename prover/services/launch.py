@@ -9,10 +9,14 @@ from django.db import transaction
 from jobs import live
 from jobs.bulk import insert_rows
 from jobs.errors import ServiceError
+from jobs.fencing import fence_errors
+from jobs.params import as_id
 from jobs.lifecycle import request_stop
 from jobs.roles import can_launch
 from prover.engine.provenance import package_versions
 from prover.engine.spec import RunSpec, SpecError
+from prover.lean.errors import UnsafeInputError
+from prover.lean.safety import check_tactic, name_error
 
 from ..models import Dataset, Run, Theorem, TheoremResult
 
@@ -31,6 +35,10 @@ def validate_spec(config: Any) -> tuple[RunSpec, Dataset, list[int]]:
         selection = vars(spec)
     except SpecError as exc:
         spec, errors, selection = None, dict(exc.errors), exc.valid
+    for name, messages in fence_errors(selection).items():
+        errors.setdefault(name, []).extend(messages)
+    for name, messages in probe_tactic_errors(config).items():
+        errors.setdefault(name, []).extend(messages)
     dataset, theorem_ids = None, []
     if "dataset" in selection:
         dataset = find_dataset(selection["dataset"])
@@ -45,11 +53,27 @@ def validate_spec(config: Any) -> tuple[RunSpec, Dataset, list[int]]:
     return spec, dataset, theorem_ids
 
 
+def probe_tactic_errors(config: Any) -> dict[str, list[str]]:
+    """The probe tactics a run would send to every state, through the filter the Lean client applies: refused
+    here, at launch, so a bad run is never stored only to fail on a worker."""
+    search = config.get("search") if isinstance(config, Mapping) else None
+    tactics = search.get("probe_tactics") if isinstance(search, Mapping) else None
+    errors: dict[str, list[str]] = {}
+    for index, tactic in enumerate(tactics if isinstance(tactics, list | tuple) else []):
+        if isinstance(tactic, str) and tactic.strip():
+            try:
+                check_tactic(tactic)
+            except UnsafeInputError as exc:
+                errors[f"search.probe_tactics[{index}]"] = [f"{exc.token!r} is refused ({exc.reason})"]
+    return errors
+
+
 def find_dataset(value: Any) -> Dataset | None:
     if isinstance(value, Dataset):
         return value
     if isinstance(value, int) or (isinstance(value, str) and value.isdecimal() and value.isascii()):
-        return Dataset.objects.filter(pk=int(value)).first()
+        number = as_id(value)
+        return Dataset.objects.filter(pk=number).first() if number is not None else None
     return Dataset.objects.filter(name=value).first() if isinstance(value, str) else None
 
 
@@ -83,6 +107,8 @@ def launch_run(*, user, config: Mapping[str, Any], name: str = "", cloned_from: 
     """Validate `config`, store the run with its theorems pending, and dispatch it after the commit."""
     if not can_launch(user):
         raise ServiceError("launching runs needs the researcher or admin role")
+    if problem := name_error(name):
+        raise ServiceError(f"the run name {problem}", field="name")
     spec, dataset, theorem_ids = validate_spec(config)
     stored = {**spec.to_dict(), "dataset": dataset.name}
     with transaction.atomic():

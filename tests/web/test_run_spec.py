@@ -49,7 +49,7 @@ def everything_set() -> dict:
     search = {"strategy": "hybrid", **{k: unlike(v) for k, v in defaults.items() if k != "strategy"}}
     config = {
         "dataset": "easy", "split": "test", "theorems": ["t1", "t2"], "limit": 2, "search": search,
-        "policy_url": "http://127.0.0.1:9/", "encoder_url": "http://127.0.0.1:8/", "ebm_path": "/tmp/no-ebm", "adapter": "/tmp/no-adapter",
+        "policy_url": "http://127.0.0.1:9/", "encoder_url": "http://127.0.0.1:8/", "ebm_path": str(ROOT / "data" / "no-ebm"), "adapter": str(ROOT / "data" / "no-adapter"),
         "prompt_format": "goal-proofstep", "lean": "pantograph", "lean_workers": 3, "concurrency": 2, "chunk_size": 5,
         "allow_lean_version_mismatch": True,
     }

@@ -136,13 +136,13 @@ def test_ebm_training_runs_on_a_worker_and_its_head_loads_for_search(researcher,
 
 def test_ebm_settings_are_validated_before_anything_is_stored(researcher, tmp_path):
     with pytest.raises(ServiceError) as caught:
-        launch_training(user=researcher, kind="ebm", config={"trajectory_files": [], "model_path": "m"})
+        launch_training(user=researcher, kind="ebm", config={"trajectory_files": [], "model_path": str(tmp_path / "m")})
     assert caught.value.field == "config.trajectory_files"
     with pytest.raises(ServiceError) as caught:
-        launch_training(user=researcher, kind="ebm", config={"trajectory_files": ["t.parquet"], "encoder_url": "http://x"})
+        launch_training(user=researcher, kind="ebm", config={"trajectory_files": [str(tmp_path / "t.parquet")], "encoder_url": "http://127.0.0.1:9"})
     assert caught.value.field == "config.hidden_size"
     with pytest.raises(ServiceError, match="steps must be an int >= 1"):
-        launch_training(user=researcher, kind="ebm", config={"trajectory_files": ["t.parquet"], "model_path": "m", "steps": 0})
+        launch_training(user=researcher, kind="ebm", config={"trajectory_files": [str(tmp_path / "t.parquet")], "model_path": str(tmp_path / "m"), "steps": 0})
     assert not TrainingRun.objects.exists()
 
 

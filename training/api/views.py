@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from jobs.errors import ServiceError
 from jobs.models import Artifact
 
+from ..bounds import TRAINING_MAXIMA
+from ..loops import LOOPS
 from ..models import MetricPoint, TrainingRun
 
 
@@ -27,12 +29,17 @@ class MetricPointSerializer(serializers.ModelSerializer):
 
 
 class TrainingLaunchSerializer(serializers.Serializer):
-    kind = serializers.CharField(help_text="sft or ebm")
+    kind = serializers.ChoiceField(choices=sorted(LOOPS), help_text="which training loop runs")
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    config = serializers.DictField(help_text="The loop's settings (training.sft.train.SFTConfig, ...), output_dir excepted.")
-    base_checkpoint = serializers.IntegerField(required=False, allow_null=True, default=None,
+    config = serializers.DictField(help_text=(
+        "The loop's settings (training.sft.train.SFTConfig, ...), output_dir excepted (the service chooses it). "
+        "Files must lie under BURNQED_DATA_ROOTS; upper bounds: "
+        + ", ".join(f"{k} <= {v}" for k, v in TRAINING_MAXIMA.items()) + "."))
+    base_checkpoint = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                                               max_value=2**63 - 1,
                                                help_text="id of the checkpoint artifact to start from")
-    inputs = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
+    inputs = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False,
+                                   default=list, max_length=1_000,
                                    help_text="artifact ids to train on (trajectories, sft_data): they fill the loop's "
                                              "file settings")
 
