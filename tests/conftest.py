@@ -108,7 +108,8 @@ def start_worker(name: str, log: Path, **env: str) -> subprocess.Popen:
     """Another real `celery worker` on every queue, in its own process group (so a test can SIGKILL it)."""
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "burnqed_web", "worker", "-Q", "gpu,cpu,default", "--pool", "solo",
-         "--hostname", f"{name}-{os.getpid()}@%h", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+         "--hostname", f"{name}-{os.getpid()}@%h", "--loglevel", "INFO", "--without-heartbeat", "--without-gossip",
+         "--without-mingle"],
         cwd=ROOT, env=child_env(**env), stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
 
 
