@@ -276,6 +276,40 @@ def _write_json(path: Path, payload: dict) -> None:
     tmp.replace(path)
 
 
+def build_lora_model(config, device: str, torch_dtype):
+    """The causal LM of ``config.model_path`` on ``device`` with a trainable LoRA adapter (new, or
+    ``config.init_adapter`` continued); shared by the SFT and joint loops. ``config`` needs model_path,
+    target_modules, gradient_checkpointing, init_adapter, lora_r, lora_alpha, lora_dropout."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    # SDPA: attention without materialising the [heads, length, length] probabilities for backward.
+    model = AutoModelForCausalLM.from_pretrained(config.model_path, dtype=torch_dtype, attn_implementation="sdpa")
+    model.config.use_cache = False
+    present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+    missing = [m for m in config.target_modules if m not in present]
+    if missing:
+        linear = sorted({n.rsplit(".", 1)[-1] for n, mod in model.named_modules() if isinstance(mod, torch.nn.Linear)})
+        raise SFTConfigError(f"target_modules {missing} are not modules of this model; its linear layers are {linear}")
+    model.to(device)
+    if config.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.enable_input_require_grads()
+    if config.init_adapter:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, config.init_adapter, is_trainable=True)
+    else:
+        lora = LoraConfig(
+            r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+            target_modules=config.target_modules, bias="none", task_type="CAUSAL_LM",
+        )
+        model = get_peft_model(model, lora)
+    model.train()
+    return model
+
+
 def train_sft(
     config: SFTConfig,
     *,
@@ -291,8 +325,7 @@ def train_sft(
     cancelled run still saves what it learnt, and its result and meta say ``cancelled``.
     """
     import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
     from prover.serving.model_loading import pad_token_id
 
@@ -323,29 +356,7 @@ def train_sft(
         f"({len(loaded.rejected_theorems)} theorems rejected by the sorry filter)")
 
     torch_dtype = torch.bfloat16 if dtype == "bf16" else torch.float32
-    # SDPA: attention without materialising the [heads, length, length] probabilities for backward.
-    model = AutoModelForCausalLM.from_pretrained(config.model_path, dtype=torch_dtype, attn_implementation="sdpa")
-    model.config.use_cache = False
-    present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
-    missing = [m for m in config.target_modules if m not in present]
-    if missing:
-        linear = sorted({n.rsplit(".", 1)[-1] for n, mod in model.named_modules() if isinstance(mod, torch.nn.Linear)})
-        raise SFTConfigError(f"target_modules {missing} are not modules of this model; its linear layers are {linear}")
-    model.to(device)
-    if config.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-        model.enable_input_require_grads()
-    if config.init_adapter:
-        from peft import PeftModel
-
-        model = PeftModel.from_pretrained(model, config.init_adapter, is_trainable=True)
-    else:
-        lora = LoraConfig(
-            r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-            target_modules=config.target_modules, bias="none", task_type="CAUSAL_LM",
-        )
-        model = get_peft_model(model, lora)
-    model.train()
+    model = build_lora_model(config, device, torch_dtype)
     trainable = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in trainable if p.ndim >= 2]
     no_decay = [p for p in trainable if p.ndim < 2]
