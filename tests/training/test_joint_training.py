@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from tests.training.ebm_helpers import toy_rows, write_rows
-from tests.training.joint_helpers import joint_config, lora_tensors, toy_trajectories
+from tests.training.joint_helpers import joint_config, lora_tensors
 from training.ebm.samples import SampleConfig, build_samples
 from training.joint import JointConfigError, contrastive_rows, train_joint
 from training.joint.train import HEAD_DIR, META_FILE
@@ -104,7 +104,7 @@ def test_negatives_follow_the_60_30_10_mix(tmp_path):
         # binomial standard deviation sqrt(p(1-p)/n) is under 0.03 here; 4 of them is a wide margin
         assert abs(kinds[kind] / total - share) < 4 * (share * (1 - share) / total) ** 0.5 + 1e-9, kinds
     grad, detached, _, _ = contrastive_rows(samples.train[:8])
-    easy = {t for s in samples.train[:8] for t, k in zip(s.negatives, s.kinds) if k == "easy"}
+    easy = {t for s in samples.train[:8] for t, k in zip(s.negatives, s.kinds, strict=True) if k == "easy"}
     assert easy - set(grad) <= set(detached) and not set(detached) & set(grad)
 
 

@@ -11,7 +11,12 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 
 from prover.value.monitoring import centroid_l2
-from training.probes.metrics import delta_cosine, effective_dimension, linear_probe_accuracy, rank1_at_decision_points
+from training.probes.metrics import (
+    delta_cosine,
+    effective_dimension,
+    linear_probe_accuracy,
+    rank1_at_decision_points,
+)
 from training.probes.probe_set import ProbeSet
 
 Embed = Callable[[Sequence[str]], torch.Tensor]

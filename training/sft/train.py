@@ -79,6 +79,10 @@ class SFTConfig:
     bucket_batches: int = 50  # length buckets: examples are sorted by length within windows of this many batches
     dedupe: bool = True
     init_adapter: str | None = None  # continue training this LoRA adapter (its r/alpha/targets win)
+    # Embedding probes (training/probes) on a saved probe set, every probe_every steps (0: only at the end):
+    # embedding collapse happens during SFT, so this is where it is watched (docs/probes.md).
+    probe_set: str | None = None
+    probe_every: int = 0
 
     def validate(self) -> SFTConfig:
         def need(cond: bool, message: str) -> None:
@@ -126,6 +130,9 @@ class SFTConfig:
         need(self.init_adapter is None or (Path(self.init_adapter) / "adapter_config.json").exists(),
              f"init_adapter {self.init_adapter} is not a peft adapter folder (no adapter_config.json)")
         need(self.dtype in (None, "bf16", "fp32"), f"dtype must be 'bf16' or 'fp32', got {self.dtype!r}")
+        need(self.probe_set is None or Path(self.probe_set).is_file(), f"probe_set: {self.probe_set} does not exist")
+        need(isinstance(self.probe_every, int) and not isinstance(self.probe_every, bool) and self.probe_every >= 0,
+             f"probe_every must be an integer >= 0, got {self.probe_every!r}")
         return self
 
     def resolved_warmup_steps(self) -> int:
@@ -357,6 +364,19 @@ def train_sft(
 
     torch_dtype = torch.bfloat16 if dtype == "bf16" else torch.float32
     model = build_lora_model(config, device, torch_dtype)
+    probe_set = None
+    if config.probe_set:
+        from training.probes import load_probe_set
+
+        probe_set = load_probe_set(config.probe_set)
+
+    def run_probes(at_step: int) -> None:
+        if probe_set is None:
+            return
+        from training.probes import compute_probes, model_embedder
+
+        for name, value in compute_probes(model_embedder(model, tokenizer, device=device), probe_set).items():
+            emit(name, value, at_step)
     trainable = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in trainable if p.ndim >= 2]
     no_decay = [p for p in trainable if p.ndim < 2]
@@ -432,6 +452,8 @@ def train_sft(
                     history["val_loss"].append((step, last_val))
                     emit("val_loss", last_val, step)
                     say(f"step {step} val_loss {last_val:.4f}")
+            if config.probe_every and step % config.probe_every == 0 and step < config.max_steps:
+                run_probes(step)
     except SFTCancelled:
         status = "cancelled"
         say(f"cancelled at step {step}")
@@ -444,6 +466,8 @@ def train_sft(
         if last_val is not None:
             history["val_loss"].append((step, last_val))
             emit("val_loss", last_val, step)
+    if status == "completed":
+        run_probes(step)
 
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
