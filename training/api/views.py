@@ -27,7 +27,7 @@ class MetricPointSerializer(serializers.ModelSerializer):
 
 
 class TrainingLaunchSerializer(serializers.Serializer):
-    kind = serializers.CharField(help_text="sft or ebm")
+    kind = serializers.CharField(help_text="sft, ebm, joint or probes")
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     config = serializers.DictField(help_text="The loop's settings (training.sft.train.SFTConfig, ...), output_dir excepted.")
     base_checkpoint = serializers.IntegerField(required=False, allow_null=True, default=None,
