@@ -11,6 +11,9 @@ from .models import TrainingRun
 STARTING_CONFIGS = {
     "sft": {"model_path": "", "max_steps": 1000, "learning_rate": 2e-5, "lora_r": 32},
     "ebm": {"model_path": "", "steps": 2000},
+    "joint": {"model_path": "", "max_steps": 1000, "contrastive_weight": 0.1, "negatives": 3, "lr_lora": 2e-5,
+              "lr_ebm": 3e-5, "lora_r": 64, "probe_every": 500},
+    "probes": {"model_path": "", "adapter": "", "heads": {}},
 }
 
 
@@ -23,7 +26,7 @@ class TrainingLaunchForm(forms.Form):
         queryset=Artifact.objects.filter(kind__in=(Artifact.Kind.TRAJECTORIES, Artifact.Kind.SFT_DATA)), required=False,
         help_text="what to train on: search runs' trajectories, SFT data (they fill the loop's file settings)")
     config = forms.CharField(widget=forms.Textarea(attrs={"rows": 12, "class": "mono"}),
-                             help_text="JSON: the loop's settings (see training/sft/train.py SFTConfig, ...)")
+                             help_text="JSON: the loop's settings (training/sft SFTConfig, training/ebm EbmTrainConfig, training/joint JointConfig, probes: model_path, adapter, heads, probe_set)")
 
     def clean_config(self) -> dict:
         try:

@@ -101,10 +101,7 @@ def execute_training(*, training_id: int, key: str) -> str:
             config = loop.build(training.config, output_dir_of(training))
             result = loop.run(config, on_metric=recorder, cancel=lambda: live.cancel_requested(channel))
         recorder.close()
-        Artifact.objects.update_or_create(path=result.output_dir, defaults={
-            "kind": loop.checkpoint_kind, "name": f"{training.kind}-{training.pk}", "parent": training.base_checkpoint,
-            "producer_kind": training.channel_kind, "producer_id": training.pk,
-            "meta": result.meta})
+        register_outputs(training=training, loop=loop, result=result)
         settle(job=training, to=JobStatus.CANCELLED if result.status == "cancelled" else JobStatus.SUCCEEDED)
     except Exception as exc:
         log.exception("training run %s failed", training_id)
@@ -113,6 +110,22 @@ def execute_training(*, training_id: int, key: str) -> str:
     training.refresh_from_db()
     live.send_frame(channel, "status", {"status": training.status, "error": training.error})
     return training.status
+
+
+def register_outputs(*, training: TrainingRun, loop, result) -> None:
+    """The run's checkpoint (parent: what it started from) and its extras (a joint run's head, a built probe set;
+    parent: the checkpoint), all or none."""
+    made_by = {"producer_kind": training.channel_kind, "producer_id": training.pk}
+    with transaction.atomic():
+        checkpoint = None
+        if loop.checkpoint_kind:
+            checkpoint, _ = Artifact.objects.update_or_create(path=result.output_dir, defaults={
+                "kind": loop.checkpoint_kind, "name": f"{training.kind}-{training.pk}", "parent": training.base_checkpoint,
+                "meta": result.meta, **made_by})
+        for extra in loop.extras(result):
+            Artifact.objects.update_or_create(path=extra.path, defaults={
+                "kind": extra.kind, "name": f"{training.kind}-{training.pk}-{extra.kind}", "parent": checkpoint,
+                "meta": extra.meta, **made_by})
 
 
 def checkpoints_of(training: TrainingRun):

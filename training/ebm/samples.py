@@ -78,6 +78,10 @@ class SampleConfig:
     seed: int = 42
     probe_per_class: int = 200
     probe_min_depth: int = 2
+    # False: each sample gets round(K*hard) hard and round(K*medium) medium negatives (BurnQED's EBM sampler).
+    # True: each of the K slots draws its tier with those probabilities, so the mix holds on average even
+    # when K is too small to express it (K = 3 in joint training: 60/30/10 cannot be rounded per sample).
+    stochastic_tiers: bool = False
 
     def __post_init__(self) -> None:
         problems = []
@@ -230,6 +234,10 @@ def _samples_for(records: list[StateRecord], theorems: set[str], goals: dict[str
     want_medium = round(k * config.medium_ratio)
     samples = []
     for pos in (r for r in mine if r.positive):
+        if config.stochastic_tiers:
+            draws = [rng.random() for _ in range(k)]
+            want_hard = sum(u < config.hard_ratio for u in draws)
+            want_medium = sum(config.hard_ratio <= u < config.hard_ratio + config.medium_ratio for u in draws)
         hard_pool = sorted(set(by_parent.get(pos.parent_key, [])) - {pos.text}) if pos.parent_id is not None else []
         hard = _draw(rng, hard_pool, want_hard)
         medium_pool = sorted(set(by_theorem.get(pos.theorem, [])) - set(hard_pool) - {pos.text})

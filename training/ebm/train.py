@@ -8,7 +8,8 @@ the clamp floor or ceiling for `temperature_patience_steps` the run stops with `
 Cancellation is cooperative: `should_cancel()` is asked between steps.
 
 Metric names given to `on_metric(name, value, step)`:
-  embed/texts, probe/centroid_l2, probe/linear_probe_acc, probe/size (step 0, embeddings only)
+  embed/texts                                                         step 0
+  probe/* (training/probes): embedding probes at step 0, all probes with the head at the end
   train/loss, train/rank_accuracy, train/energy_gap, train/lr,
   train/samples_per_s, memory/peak_rss_mb                              every log_every steps
   ebm/temperature, ebm/temperature_healthy (1 in [0.5, 3.0], else 0)   every temperature_check_every steps
@@ -34,9 +35,7 @@ from prover.value.energy_head import EnergyHeadConfig, GoalConditionedEnergyHead
 from prover.value.losses import info_nce_loss
 from prover.value.monitoring import (
     TemperatureHealth,
-    centroid_l2,
     energy_gap,
-    linear_probe_accuracy,
     rank_accuracy,
     sibling_rank1,
     temperature_health,
@@ -189,6 +188,16 @@ def _evaluate(head, matrix, data: _Tensors, dataset: EbmDataset, index: dict[str
     return metrics
 
 
+def _probe_set(trajectories, samples: SampleConfig):
+    from training.probes import ProbeSetError, build_probe_set
+
+    try:
+        return build_probe_set(trajectories, per_class=samples.probe_per_class, seed=samples.seed,
+                               min_depth=samples.probe_min_depth)
+    except ProbeSetError:
+        return None  # nothing to probe (e.g. no deep states of both labels); training goes on
+
+
 def _write_meta(directory: Path, meta: dict) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     tmp = directory / (META_FILENAME + ".tmp")
@@ -251,14 +260,19 @@ def train_energy_head(
     head.to(device).train()
 
     final: dict[str, float] = {}
-    if dataset.probe_positive and dataset.probe_negative:
-        pos = matrix[torch.tensor([index[t] for t in dataset.probe_positive])].cpu()
-        neg = matrix[torch.tensor([index[t] for t in dataset.probe_negative])].cpu()
-        for name, value in (("probe/centroid_l2", centroid_l2(pos, neg)),
-                            ("probe/linear_probe_acc", linear_probe_accuracy(pos, neg)),
-                            ("probe/size", float(len(pos) + len(neg)))):
+    probe_set = _probe_set(trajectories, config.samples)
+
+    def run_probes(step: int, with_head: bool) -> None:
+        # training/probes: the same probes, on the same kind of probe set, as every other checkpoint
+        if probe_set is None:
+            return
+        from training.probes import compute_probes
+
+        for name, value in compute_probes(cached.embed, probe_set, heads={"": head} if with_head else None).items():
             final[name] = value
-            emit(name, value, 0)
+            emit(name, value, step)
+
+    run_probes(0, with_head=False)
 
     train_data = _Tensors(dataset.train, index)
     val_data = _Tensors(dataset.validation, index)
@@ -346,5 +360,6 @@ def train_energy_head(
         if config.checkpoint_every and step % config.checkpoint_every == 0 and step < config.steps:
             save(output_dir / f"step_{step}", "checkpoint", step)
 
+    run_probes(step, with_head=True)
     checkpoint = save(output_dir, "completed", step)
     return EbmTrainResult("completed", step, output_dir, checkpoint, final, head.eval(), dataset)

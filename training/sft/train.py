@@ -80,6 +80,10 @@ class SFTConfig:
     bucket_batches: int = 50  # length buckets: examples are sorted by length within windows of this many batches
     dedupe: bool = True
     init_adapter: str | None = None  # continue training this LoRA adapter (its r/alpha/targets win)
+    # Embedding probes (training/probes) on a saved probe set, every probe_every steps (0: only at the end):
+    # embedding collapse happens during SFT, so this is where it is watched (docs/probes.md).
+    probe_set: str | None = None
+    probe_every: int = 0
 
     def validate(self) -> SFTConfig:
         def need(cond: bool, message: str) -> None:
@@ -127,6 +131,9 @@ class SFTConfig:
         need(self.init_adapter is None or (Path(self.init_adapter) / "adapter_config.json").exists(),
              f"init_adapter {self.init_adapter} is not a peft adapter folder (no adapter_config.json)")
         need(self.dtype in (None, "bf16", "fp32"), f"dtype must be 'bf16' or 'fp32', got {self.dtype!r}")
+        need(self.probe_set is None or Path(self.probe_set).is_file(), f"probe_set: {self.probe_set} does not exist")
+        need(isinstance(self.probe_every, int) and not isinstance(self.probe_every, bool) and self.probe_every >= 0,
+             f"probe_every must be an integer >= 0, got {self.probe_every!r}")
         return self
 
     def resolved_warmup_steps(self) -> int:
@@ -277,6 +284,40 @@ def _write_json(path: Path, payload: dict) -> None:
     tmp.replace(path)
 
 
+def build_lora_model(config, device: str, torch_dtype):
+    """The causal LM of ``config.model_path`` on ``device`` with a trainable LoRA adapter (new, or
+    ``config.init_adapter`` continued); shared by the SFT and joint loops. ``config`` needs model_path,
+    target_modules, gradient_checkpointing, init_adapter, lora_r, lora_alpha, lora_dropout."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    # SDPA: attention without materialising the [heads, length, length] probabilities for backward.
+    model = AutoModelForCausalLM.from_pretrained(config.model_path, dtype=torch_dtype, attn_implementation="sdpa")
+    model.config.use_cache = False
+    present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+    missing = [m for m in config.target_modules if m not in present]
+    if missing:
+        linear = sorted({n.rsplit(".", 1)[-1] for n, mod in model.named_modules() if isinstance(mod, torch.nn.Linear)})
+        raise SFTConfigError(f"target_modules {missing} are not modules of this model; its linear layers are {linear}")
+    model.to(device)
+    if config.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.enable_input_require_grads()
+    if config.init_adapter:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, config.init_adapter, is_trainable=True)
+    else:
+        lora = LoraConfig(
+            r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+            target_modules=config.target_modules, bias="none", task_type="CAUSAL_LM",
+        )
+        model = get_peft_model(model, lora)
+    model.train()
+    return model
+
+
 def train_sft(
     config: SFTConfig,
     *,
@@ -292,8 +333,7 @@ def train_sft(
     cancelled run still saves what it learnt, and its result and meta say ``cancelled``.
     """
     import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
     from prover.serving.model_loading import pad_token_id
 
@@ -325,29 +365,20 @@ def train_sft(
         f"({len(loaded.rejected_theorems)} theorems rejected by the sorry filter)")
 
     torch_dtype = torch.bfloat16 if dtype == "bf16" else torch.float32
-    # SDPA: attention without materialising the [heads, length, length] probabilities for backward.
-    model = AutoModelForCausalLM.from_pretrained(config.model_path, dtype=torch_dtype, attn_implementation="sdpa")
-    model.config.use_cache = False
-    present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
-    missing = [m for m in config.target_modules if m not in present]
-    if missing:
-        linear = sorted({n.rsplit(".", 1)[-1] for n, mod in model.named_modules() if isinstance(mod, torch.nn.Linear)})
-        raise SFTConfigError(f"target_modules {missing} are not modules of this model; its linear layers are {linear}")
-    model.to(device)
-    if config.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-        model.enable_input_require_grads()
-    if config.init_adapter:
-        from peft import PeftModel
+    model = build_lora_model(config, device, torch_dtype)
+    probe_set = None
+    if config.probe_set:
+        from training.probes import load_probe_set
 
-        model = PeftModel.from_pretrained(model, config.init_adapter, is_trainable=True)
-    else:
-        lora = LoraConfig(
-            r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-            target_modules=config.target_modules, bias="none", task_type="CAUSAL_LM",
-        )
-        model = get_peft_model(model, lora)
-    model.train()
+        probe_set = load_probe_set(config.probe_set)
+
+    def run_probes(at_step: int) -> None:
+        if probe_set is None:
+            return
+        from training.probes import compute_probes, model_embedder
+
+        for name, value in compute_probes(model_embedder(model, tokenizer, device=device), probe_set).items():
+            emit(name, value, at_step)
     trainable = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in trainable if p.ndim >= 2]
     no_decay = [p for p in trainable if p.ndim < 2]
@@ -433,6 +464,8 @@ def train_sft(
                     history["val_loss"].append((step, last_val))
                     emit("val_loss", last_val, step)
                     say(f"step {step} val_loss {last_val:.4f}")
+            if config.probe_every and step % config.probe_every == 0 and step < config.max_steps:
+                run_probes(step)
     except SFTCancelled:
         status = "cancelled"
         say(f"cancelled at step {step}")
@@ -445,6 +478,8 @@ def train_sft(
         if last_val is not None:
             history["val_loss"].append((step, last_val))
             emit("val_loss", last_val, step)
+    if status == "completed":
+        run_probes(step)
 
     out = Path(config.output_dir)
     if not workers.main:  # the main process saves the one checkpoint; the others only trained with it
