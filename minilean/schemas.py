@@ -15,7 +15,7 @@ from .elab import Elaborator, fresh_id
 from .lemma_table import LEMMAS, Lemma
 from .parser import parse_term
 from .terms import NUMERIC_TYPES, PROP, TYPE_ALIASES, Cmp, Conn, Term, Var
-from .theorems import binder_groups, _scan_depth
+from .theorems import _scan_depth, binder_groups
 
 TABLE: dict[str, Lemma] = {lemma.name: lemma for lemma in LEMMAS}
 OPEN_NAMESPACES = ("Nat", "Real")
