@@ -56,7 +56,7 @@ def test_metrics_callback_streams_every_curve_with_steps(trained):
     for name, value, step in metrics:
         assert isinstance(value, float) and isinstance(step, int)
         by_name.setdefault(name, []).append((step, value))
-    assert set(by_name) == {"train_loss", "val_loss", "lr", "tokens_per_s", "peak_rss_mb"}
+    assert set(by_name) == {"train_loss", "val_loss", "lr", "tokens_per_s", "step_s", "peak_rss_mb"}
     assert [s for s, _ in by_name["train_loss"]] == [5, 10, 15, 20, 25, 30]
     assert [s for s, _ in by_name["val_loss"]] == [10, 20, 30]
     lrs = [v for _, v in by_name["lr"]]

@@ -12,7 +12,7 @@ InfoNCE has no temperature (the head divides by its own). One backward updates L
 
 Metrics to `on_metric(name, value, step)`:
   joint/sft_loss, joint/infonce_loss, joint/loss, train_loss (= the SFT part, for the SFT curves), lr,
-  joint/rank_accuracy, joint/energy_gap, tokens_per_s, peak_rss_mb (cuda_peak_mb)      every log_every
+  joint/rank_accuracy, joint/energy_gap, tokens_per_s, step_s, peak_rss_mb (cuda_peak_mb)  every log_every
   ebm/temperature, ebm/temperature_healthy                                             every temperature_check_every
   probe/* (training/probes, with the joint head)                                     every probe_every and at the end
   flag/nan_step, flag/temperature_pinned, flag/centroid_low, flag/sft_loss_high, flag/suggested_lambda
@@ -112,6 +112,7 @@ class JointConfig:
     device: str | None = None
     dtype: str | None = None
     gradient_checkpointing: bool = False
+    quant: str = "none"  # "nf4": the base in 4-bit (bitsandbytes, CUDA only), as SFT's QLoRA
 
     def sft_view(self) -> SFTConfig:
         return SFTConfig(
@@ -122,7 +123,7 @@ class JointConfig:
             lora_alpha=self.lora_alpha, lora_dropout=self.lora_dropout, target_modules=self.target_modules,
             max_length=self.max_length, val_fraction=self.val_fraction, log_every=self.log_every, seed=self.seed,
             device=self.device, dtype=self.dtype, gradient_checkpointing=self.gradient_checkpointing,
-            init_adapter=self.init_adapter)
+            init_adapter=self.init_adapter, quant=self.quant)
 
     def validate(self) -> JointConfig:
         try:
@@ -394,6 +395,7 @@ def train_joint(config: JointConfig, *, on_metric: MetricCallback | None = None,
                     emit("joint/energy_gap", energy_gap(positive.detach(), negative.detach()), step)
                 emit("lr", lr, step)
                 emit("tokens_per_s", window["tokens"] / elapsed, step)
+                emit("step_s", elapsed / window["n"], step)
                 for name, value in peak_memory_mb(device).items():
                     emit(name, value, step)
                 say(f"step {step}/{config.max_steps} sft {mean_sft:.4f} infonce {mean_nce:.4f} "

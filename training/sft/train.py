@@ -80,6 +80,7 @@ class SFTConfig:
     bucket_batches: int = 50  # length buckets: examples are sorted by length within windows of this many batches
     dedupe: bool = True
     init_adapter: str | None = None  # continue training this LoRA adapter (its r/alpha/targets win)
+    quant: str = "none"  # "nf4": QLoRA, the base in 4-bit NF4 with double quantisation (bitsandbytes, CUDA only)
     # Embedding probes (training/probes) on a saved probe set, every probe_every steps (0: only at the end):
     # embedding collapse happens during SFT, so this is where it is watched (docs/probes.md).
     probe_set: str | None = None
@@ -131,6 +132,7 @@ class SFTConfig:
         need(self.init_adapter is None or (Path(self.init_adapter) / "adapter_config.json").exists(),
              f"init_adapter {self.init_adapter} is not a peft adapter folder (no adapter_config.json)")
         need(self.dtype in (None, "bf16", "fp32"), f"dtype must be 'bf16' or 'fp32', got {self.dtype!r}")
+        need(self.quant in ("none", "nf4"), f"quant must be 'none' or 'nf4', got {self.quant!r}")
         need(self.probe_set is None or Path(self.probe_set).is_file(), f"probe_set: {self.probe_set} does not exist")
         need(isinstance(self.probe_every, int) and not isinstance(self.probe_every, bool) and self.probe_every >= 0,
              f"probe_every must be an integer >= 0, got {self.probe_every!r}")
@@ -292,16 +294,31 @@ def build_lora_model(config, device: str, torch_dtype):
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
+    extra = {}
+    if getattr(config, "quant", "none") == "nf4":
+        if not str(device).startswith("cuda"):
+            raise SFTConfigError("quant nf4 needs a CUDA device (bitsandbytes)")
+        from transformers import BitsAndBytesConfig  # bitsandbytes is imported only when asked for
+
+        extra = {"quantization_config": BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=torch.bfloat16), "device_map": {"": device}}
     # SDPA: attention without materialising the [heads, length, length] probabilities for backward.
-    model = AutoModelForCausalLM.from_pretrained(config.model_path, dtype=torch_dtype, attn_implementation="sdpa")
+    model = AutoModelForCausalLM.from_pretrained(config.model_path, dtype=torch_dtype, attn_implementation="sdpa",
+                                                 **extra)
     model.config.use_cache = False
     present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
     missing = [m for m in config.target_modules if m not in present]
     if missing:
         linear = sorted({n.rsplit(".", 1)[-1] for n, mod in model.named_modules() if isinstance(mod, torch.nn.Linear)})
         raise SFTConfigError(f"target_modules {missing} are not modules of this model; its linear layers are {linear}")
-    model.to(device)
-    if config.gradient_checkpointing:
+    if not extra:
+        model.to(device)
+    if extra:
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.gradient_checkpointing)
+    elif config.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()
     if config.init_adapter:
@@ -327,7 +344,7 @@ def train_sft(
 ) -> SFTResult:
     """Run LoRA SFT as ``config`` says and save the adapter + training_meta.json in ``config.output_dir``.
 
-    ``on_metric(name, value, step)`` receives ``train_loss``, ``lr``, ``tokens_per_s``, ``peak_rss_mb`` (and
+    ``on_metric(name, value, step)`` receives ``train_loss``, ``lr``, ``tokens_per_s``, ``step_s``, ``peak_rss_mb`` (and
     ``cuda_peak_mb`` on a GPU) every ``log_every`` optimizer steps and ``val_loss`` every ``eval_every`` steps and at the end. ``cancel`` is a
     ``threading.Event``-like object or a zero-argument callable, checked before every optimizer step; a
     cancelled run still saves what it learnt, and its result and meta say ``cancelled``.
@@ -410,7 +427,7 @@ def train_sft(
     window_loss = 0.0
     window_tokens = 0
     window_seen = 0
-    window_start = time.perf_counter()
+    window_start, window_first_step = time.perf_counter(), 0
     try:
         while step < config.max_steps:
             if any_across(workers, _is_cancelled(cancel), device):
@@ -450,6 +467,7 @@ def train_sft(
                 emit("train_loss", last_train, step)
                 emit("lr", lr, step)
                 emit("tokens_per_s", window_seen / elapsed, step)
+                emit("step_s", elapsed / max(step - window_first_step, 1), step)
                 memory = peak_memory_mb(device)
                 for name, value in memory.items():
                     emit(name, value, step)
@@ -457,7 +475,7 @@ def train_sft(
                     f"peak RSS {memory['peak_rss_mb']:.0f} MB")
                 window_loss = 0.0
                 window_tokens = window_seen = 0
-                window_start = time.perf_counter()
+                window_start, window_first_step = time.perf_counter(), step
             if config.eval_every and step % config.eval_every == 0 and step < config.max_steps and val_items:
                 last_val = evaluate(model, val_items, batch_size=config.batch_size, pad_id=pad_id, device=device)
                 if last_val is not None:
