@@ -32,7 +32,13 @@ for what in "$@"; do
                  --repeats 1 "${tok[@]}" ;;
     nf4) part nf4 180 python3 bench/serving.py --device cuda --shape prover7b --quantize nf4 --no-baseline \
            --concurrency 1 8 --repeats 1 "${tok[@]}" ;;
-    joint) part joint 560 python3 bench/joint_training.py --device cuda --shape embedded llama7b ;;
+    joint)  # the reference's batch sizes: 4 SFT sequences and 32 (state, goal) samples a step; LoRA r 64
+      jb=(python3 bench/joint_training.py --device cuda --lora-r 64 --batch-size 4 --contrastive-batch-size 32
+          --max-length 1024 --steps 5 "${tok[@]}")
+      part joint-smollm2 90 "${jb[@]}" --shape smollm2
+      part joint-7b-bf16-gc 200 "${jb[@]}" --shape prover7b --grad-checkpointing
+      part joint-7b-nf4-gc 150 "${jb[@]}" --shape prover7b --quant nf4 --grad-checkpointing
+      part joint-7b-bf16 120 "${jb[@]}" --shape prover7b ;;
     *) echo "unknown part $what (tests ebm serving serving7b nf4 joint)"; exit 2 ;;
   esac
 done

@@ -3,10 +3,11 @@ same shape, in the same run; optionally a short joint training run with wall tim
 
     python bench/joint_training.py                                   # embedded SmolLM2-135M on CPU
     python bench/joint_training.py --run-steps 24                    # + a 24-step joint run on the bundled data
-    python bench/joint_training.py --device cuda --shape llama7b --quant nf4 --grad-checkpointing --lora-r 64
+    python bench/joint_training.py --device cuda --shape prover7b --quant nf4 --grad-checkpointing --lora-r 64
 
---shape llama7b builds a Llama with the 7B shape (hidden 4096, 32 layers, MLP 11008) and random weights from
-a config, once, into --cache (about 13 GB in bf16; only on CUDA). Each variant runs in its own subprocess,
+--shape prover7b builds a Llama of DeepSeek-Prover-V2-7B's shape (hidden 4096, 30 layers, MLP 11008, vocab
+102400) with random weights, once, into --cache (about 14 GB in bf16; only on CUDA); --shape smollm2 the
+embedded model's shape with random weights (no GGUF conversion needed, e.g. on a bare GPU machine). Each variant runs in its own subprocess,
 so peak RSS is per variant. Both variants use the same model, LoRA, SFT batch (batch size, max length) and
 data; the joint step adds --contrastive-batch-size (state, goal) samples with K = 3 negatives.
 
@@ -81,22 +82,26 @@ def synthetic_trajectories(path: Path, siblings: int = 2) -> Path:
 
 
 def model_folder(args) -> str:
+    """The embedded model itself, or random weights of a named shape (prover.serving.tiny_model.SHAPES) saved
+    once into --cache with SmolLM2's tokenizer (--tokenizer, else the embedded model's)."""
     if args.shape == "embedded":
         from prover.serving.embedded_model import ensure_embedded_model
 
         return str(ensure_embedded_model())
-    folder = Path(args.cache) / "llama7b-random"
+    folder = Path(args.cache) / f"{args.shape}-random"
     if not (folder / "config.json").exists():
         import torch
-        from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+        from transformers import AutoTokenizer
 
-        from prover.serving.embedded_model import ensure_embedded_model
+        from prover.serving.tiny_model import SHAPES, random_llama_like
 
-        tokenizer = AutoTokenizer.from_pretrained(ensure_embedded_model())  # any tokenizer: the weights are random
-        config = LlamaConfig(hidden_size=4096, intermediate_size=11008, num_hidden_layers=32, num_attention_heads=32,
-                             num_key_value_heads=32, vocab_size=len(tokenizer), max_position_embeddings=4096)
-        with torch.device("cuda" if args.device == "cuda" else "cpu"):
-            model = LlamaForCausalLM(config).to(torch.bfloat16)
+        if args.tokenizer:
+            tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
+        else:
+            from prover.serving.embedded_model import ensure_embedded_model
+
+            tokenizer = AutoTokenizer.from_pretrained(ensure_embedded_model())  # any tokenizer: the weights are random
+        model = random_llama_like(SHAPES[args.shape], device=args.device).to(torch.bfloat16)
         model.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
         del model
@@ -153,7 +158,9 @@ def run_child(args, variant: str, steps: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--shape", default="embedded", choices=["embedded", "llama7b"])
+    parser.add_argument("--shape", default="embedded", choices=["embedded", "smollm2", "prover7b"],
+                        help="the embedded model, or random weights of SmolLM2-135M's or DeepSeek-Prover-V2-7B's shape")
+    parser.add_argument("--tokenizer", help="tokenizer folder for the random shapes (default: the embedded model's)")
     parser.add_argument("--quant", default="none", choices=["none", "nf4"])
     parser.add_argument("--grad-checkpointing", action="store_true")
     parser.add_argument("--lora-r", type=int, default=64)
@@ -170,8 +177,8 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args)), flush=True)
         return
-    if args.shape == "llama7b" and args.device != "cuda":
-        parser.error("--shape llama7b is for a GPU (--device cuda); on CPU only the embedded shape is run")
+    if args.shape == "prover7b" and args.device != "cuda":
+        parser.error("--shape prover7b is for a GPU (--device cuda); on a CPU run the embedded or smollm2 shape")
 
     import torch
 
