@@ -27,10 +27,13 @@ def _head_metrics(head, vectors: dict[str, torch.Tensor], probe_set: ProbeSet) -
     energies = []
     was_training = head.training
     head.eval()
+    # Embeddings come back on the CPU (as /encode gives them); the head may be training on a GPU.
+    weight = next(head.parameters(), None)
+    device = weight.device if weight is not None else torch.device("cpu")
     with torch.no_grad():
         for point in probe_set.decision_points:
-            states = torch.stack([vectors[c.text] for c in point.children])
-            energies.append(head(states, vectors[point.goal].unsqueeze(0)).reshape(-1).tolist())
+            states = torch.stack([vectors[c.text] for c in point.children]).to(device)
+            energies.append(head(states, vectors[point.goal].unsqueeze(0).to(device)).reshape(-1).tolist())
     head.train(was_training)
     positives = [[c.positive for c in p.children] for p in probe_set.decision_points]
     depths = [[c.depth for c in p.children] for p in probe_set.decision_points]
