@@ -46,8 +46,13 @@ def loop_files(kind: str, inputs: list[Artifact]) -> dict[str, list[str]]:
     trajectories = [a for a in inputs if a.kind == Artifact.Kind.TRAJECTORIES]
     files: dict[str, list[str]] = {}
     if kind in ("sft", "joint"):
-        files["data_files"] = [a.path for a in inputs if a.kind == Artifact.Kind.SFT_DATA] + [
-            str(proof_paths_file(a)) for a in trajectories]
+        # A search that proved nothing leaves no proof path to learn from: its (empty) file is left out rather
+        # than failing the run, so an iteration whose search found no proof still trains on its other data.
+        proof_paths = [path for path in map(proof_paths_file, trajectories) if path.stat().st_size > 0]
+        files["data_files"] = [a.path for a in inputs if a.kind == Artifact.Kind.SFT_DATA] + list(map(str, proof_paths))
+        if inputs and not files["data_files"]:
+            raise InputError(f"none of the picked artifacts ({', '.join(str(a.pk) for a in inputs)}) holds a proof "
+                             f"to train a {kind} run on: their searches proved nothing")
     if kind in ("ebm", "joint", "probes") and trajectories:
         files["trajectory_files"] = [a.path for a in trajectories]
     return files
