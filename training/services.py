@@ -13,8 +13,8 @@ from jobs.fencing import fence_errors
 from jobs.lifecycle import Heartbeat, claim, request_stop, settle
 from jobs.models import Artifact, JobStatus
 from jobs.roles import can_launch
-from prover.lean.safety import name_error
 from prover.engine.provenance import package_versions
+from prover.lean.safety import name_error
 
 from .bounds import bound_errors
 from .inputs import InputError, loop_files

@@ -10,8 +10,8 @@ from jobs import live
 from jobs.bulk import insert_rows
 from jobs.errors import ServiceError
 from jobs.fencing import fence_errors
-from jobs.params import as_id
 from jobs.lifecycle import request_stop
+from jobs.params import as_id
 from jobs.roles import can_launch
 from prover.engine.provenance import package_versions
 from prover.engine.spec import RunSpec, SpecError
