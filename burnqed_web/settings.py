@@ -213,6 +213,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "jobs.schema_hooks.document_errors"],
     # Three models have a `status` with different choices: each enum gets its own name in the schema.
     "ENUM_NAME_OVERRIDES": {"JobStatusEnum": "jobs.models.JobStatus",
                             "TheoremResultStatusEnum": "prover.models.TheoremResult.Status",
