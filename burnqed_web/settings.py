@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "jobs.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "burnqed_web.urls"
@@ -168,6 +169,35 @@ BURNQED_DATA_ROOTS = [Path(p) for p in env.list("BURNQED_DATA_ROOTS", default=[
     os.environ.get("BURNQED_MODEL_CACHE") or str(Path.home() / ".cache" / "burnqed" / "models")])]
 
 # --- auth, api ------------------------------------------------------------------------------------------
+# Login throttling (jobs/throttle.py): this many wrong passwords for one user name lock it for this long.
+AUTHENTICATION_BACKENDS = ["jobs.throttle.ThrottledModelBackend"]
+BURNQED_LOGIN_MAX_FAILURES = env.int("BURNQED_LOGIN_MAX_FAILURES", default=5)
+BURNQED_LOGIN_LOCKOUT_S = env.int("BURNQED_LOGIN_LOCKOUT_S", default=900)
+# The shared cache (login counters) is the service's Redis, so every web process counts the same failures.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                      "KEY_PREFIX": env.str("BURNQED_CHANNEL_PREFIX", default="burnqed")}}
+
+# --- deployment hardening (docs/security.md#deployment): all off on a laptop, on with BURNQED_HTTPS=1 --------
+BURNQED_HTTPS = env.bool("BURNQED_HTTPS", default=False)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=BURNQED_HTTPS)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=BURNQED_HTTPS)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=BURNQED_HTTPS)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31_536_000 if BURNQED_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=BURNQED_HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=BURNQED_HTTPS)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (set it only when such a proxy is in front).
+SECURE_PROXY_SSL_HEADER = (("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False)
+                           else None)
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy sent on every response (jobs/csp.py); pages load scripts from this server only.
+BURNQED_CSP = env.str("BURNQED_CSP", default=(
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self'"))
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -197,6 +227,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "jobs.schema_hooks.document_errors"],
+    # Three models have a `status` with different choices: each enum gets its own name in the schema.
+    "ENUM_NAME_OVERRIDES": {"JobStatusEnum": "jobs.models.JobStatus",
+                            "TheoremResultStatusEnum": "prover.models.TheoremResult.Status",
+                            "ProofNodeStatusEnum": "prover.models.ProofNode.Status"},
 }
 
 # --- i18n, static ---------------------------------------------------------------------------------------

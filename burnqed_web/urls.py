@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from iterations.api.views import IterationViewSet
 from jobs.api import ArtifactViewSet
+from jobs.throttle import ThrottledAuthenticationForm
 from prover.api.views import DatasetViewSet, RunViewSet, TheoremResultViewSet, TheoremViewSet
 from training.api.views import TrainingRunViewSet
 
@@ -34,7 +35,7 @@ urlpatterns = [
     path("", include("prover.urls")),
     path("", include("training.urls")),
     path("", include("iterations.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", include(api)),
     path("admin/", admin.site.urls),

@@ -17,15 +17,18 @@ from django.utils import timezone
 
 from jobs import live
 from jobs.errors import ServiceError
+from jobs.fencing import fence_errors
 from jobs.lifecycle import request_stop, settle, transition
 from jobs.models import Artifact, JobStatus
 from jobs.registry import model_of
 from jobs.roles import can_launch
 from prover.engine.provenance import package_versions
 from prover.engine.spec import SpecError
+from prover.lean.safety import name_error
 from prover.models import Theorem
 from prover.services import cancel_run
-from prover.services.launch import find_dataset
+from prover.services.launch import find_dataset, probe_tactic_errors
+from training.bounds import bound_errors
 from training.services import cancel_training
 
 from . import plan as steps
@@ -38,6 +41,23 @@ MAX_STEP_ATTEMPTS = 2
 Status = IterationStep.Status
 
 
+def fenced_errors(config: Any, values: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The launch fences (docs/security.md) on the settings an iteration hands to the runs and training runs it
+    will launch later: refused now, not when a step starts on a worker."""
+    errors = fence_errors({"model_path": values.get("model_path", "")})
+    for key in ("run", "sft", "joint", "ebm"):
+        settings_of = values.get(key)
+        if isinstance(settings_of, Mapping):
+            errors.update(fence_errors(settings_of, prefix=f"{key}."))
+            if key != "run":
+                errors.update(bound_errors(settings_of, prefix=f"{key}."))
+    for key in ("search", "train_search"):
+        raw = config.get(key) if isinstance(config, Mapping) else None
+        for name, messages in probe_tactic_errors({"search": raw}).items():
+            errors[name.replace("search.", f"{key}.", 1)] = messages
+    return errors
+
+
 def validate_iteration(config: Any) -> IterationSpec:
     """The iteration spec of a user's config, its datasets and artifacts checked; ServiceError with every problem."""
     try:
@@ -45,6 +65,8 @@ def validate_iteration(config: Any) -> IterationSpec:
     except SpecError as exc:
         spec, errors, valid = None, dict(exc.errors), exc.valid
     values = vars(spec) if spec is not None else valid
+    for name, messages in fenced_errors(config, values).items():
+        errors.setdefault(name, []).extend(messages)
     names: dict[str, set[str]] = {}
     for side in ("train", "eval"):
         key = f"{side}_dataset"
@@ -79,6 +101,8 @@ def launch_iteration(*, user, config: Mapping[str, Any], name: str = "", parent:
     """Validate `config`, store the iteration, and start advancing it after the commit."""
     if not can_launch(user):
         raise ServiceError("launching iterations needs the researcher or admin role")
+    if problem := name_error(name):
+        raise ServiceError(f"the iteration name {problem}", field="name")
     spec = validate_iteration(config)
     with transaction.atomic():
         iteration = Iteration.objects.create(

@@ -76,6 +76,7 @@ def artifact_detail(request, artifact_id: int):
 @require_POST
 @viewer_required
 def iteration_cancel(request, iteration_id: int):
+    require_launch(request, "cancelling iterations")
     iteration = get_object_or_404(Iteration, pk=iteration_id)
     try:
         cancel_iteration(user=request.user, iteration=iteration)
@@ -88,6 +89,7 @@ def iteration_cancel(request, iteration_id: int):
 @require_POST
 @viewer_required
 def iteration_resume(request, iteration_id: int):
+    require_launch(request, "resuming iterations")
     iteration = get_object_or_404(Iteration, pk=iteration_id)
     try:
         resume_iteration(user=request.user, iteration=iteration)

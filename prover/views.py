@@ -66,6 +66,7 @@ def run_detail(request, run_id: int):
 @require_POST
 @viewer_required
 def run_cancel(request, run_id: int):
+    require_launch(request, "cancelling runs")
     run = get_object_or_404(Run, pk=run_id)
     try:
         cancel_run(user=request.user, run=run)

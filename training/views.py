@@ -52,6 +52,7 @@ def training_new(request):
 @require_POST
 @viewer_required
 def training_cancel(request, training_id: int):
+    require_launch(request, "cancelling training runs")
     training = get_object_or_404(TrainingRun, pk=training_id)
     try:
         cancel_training(user=request.user, training=training)

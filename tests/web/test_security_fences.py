@@ -136,3 +136,22 @@ def test_no_run_setting_names_an_executable():
     from prover.engine.spec import spec_fields
 
     assert not [f.name for f in spec_fields() if "repl" in f.name or "command" in f.name or "program" in f.name]
+
+
+@pytest.mark.parametrize("extra,field", [
+    ({"run": {"policy_url": "http://169.254.169.254"}}, "run.policy_url"),
+    ({"model_path": "/etc"}, "model_path"),
+    ({"sft": {"max_steps": 10**12}}, "sft.max_steps"),
+    ({"ebm": {"init_from": "/root"}}, "ebm.init_from"),
+    ({"search": {"probe_tactics": ["#eval 1"]}}, "search.probe_tactics[0]"),
+])
+def test_an_iteration_is_fenced_at_launch_for_the_jobs_it_will_launch(researcher, db, extra, field):
+    from iterations.models import Iteration
+    from iterations.services import launch_iteration
+
+    import_dataset(name="train", text=EASY.replace("t0", "a0"), format="minif2f-lean4")
+    import_dataset(name="held-out", text=EASY, format="minif2f-lean4")
+    with pytest.raises(ServiceError) as caught:
+        launch_iteration(user=researcher, config={"train_dataset": "train", "eval_dataset": "held-out", **extra})
+    assert field in caught.value.errors, caught.value.errors
+    assert not Iteration.objects.exists()

@@ -1,6 +1,7 @@
 """The main job on one machine: database, bundled benchmarks, Redis (embedded if REDIS_URL is unset), a Celery
 worker and the web server, all started and stopped together."""
 
+import io
 import os
 import secrets
 import signal
@@ -70,7 +71,8 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
             call_command("import_bundled")
             password = self._demo_password()
-            call_command("create_role_user", "demo", role="admin", password=password)
+            # Its API token and the password stay out of the log (logs are shipped and shared; docs/security.md).
+            call_command("create_role_user", "demo", role="admin", password=password, stdout=io.StringIO())
             if not no_worker:
                 children.append(self._start_worker())
             children.append(subprocess.Popen(
@@ -79,7 +81,7 @@ class Command(BaseCommand):
             ))
             url = f"http://{host}:{port}/"
             self._wait_for(url + "accounts/login/", children)
-            self.stdout.write(self.style.SUCCESS(f"\nburn-qed web is up: {url}  (log in as demo / {password})\n"))
+            self.stdout.write(self.style.SUCCESS(f"\nburn-qed web is up: {url}  (log in as demo; {self._password_hint()})\n"))
             if check:
                 return
             if not no_demo:
@@ -128,6 +130,11 @@ class Command(BaseCommand):
         config, note = demo_config(policy_url=settings.BURNQED_POLICY_URL, model=TrainedModel.find())
         return launch_run(user=user, config=config, name="demo: easy miniF2F-valid problems"), note
 
+    def _password_hint(self) -> str:
+        if os.environ.get("BURNQED_DEMO_PASSWORD"):
+            return "the password is BURNQED_DEMO_PASSWORD"
+        return f"the password is in {settings.VAR_DIR / 'demo_password'}"
+
     def _demo_password(self) -> str:
         password = os.environ.get("BURNQED_DEMO_PASSWORD", "")
         if password:
@@ -162,6 +169,6 @@ class Command(BaseCommand):
             try:
                 urllib.request.urlopen(url, timeout=2)
                 return
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):  # a slow first answer is not a failure
                 time.sleep(0.3)
         raise SystemExit(f"{url} did not answer within {timeout_s:.0f} s")
