@@ -123,9 +123,9 @@ class SearchContext:
     async def apply_tactic(self, node: SearchNode, tactic: str) -> tuple[TacticOutcome, float]:
         """Apply `tactic` to `node`'s Lean state.
 
-        A tactic that kills the verifier process counts as FAILED and the proof restarts on the new process
-        (docs/search.md#verifier-failures), up to `max_verifier_restarts` times; other VerifierErrors propagate
-        and end the theorem.
+        A tactic whose verifier process dies is tried once more on a new process; if it kills that one too it
+        counts as FAILED and the proof goes on on the next process (docs/search.md#verifier-failures), up to
+        `max_verifier_restarts` restarts; other VerifierErrors propagate and end the theorem.
         """
         state_id = await self._live_state_id(node)
         t0 = time.perf_counter()
@@ -133,7 +133,14 @@ class SearchContext:
             outcome = await self.session.tactic(state_id, tactic)
         except StateLostError as exc:
             await self._restart(exc)
-            outcome = TacticOutcome.failed(f"the verifier process was lost on this tactic and restarted: {exc}")
+            # The process may have died of something else (the OOM killer, an operator's kill): the tactic gets
+            # one more try on the fresh process, and counts as failed only if it loses that one too.
+            try:
+                outcome = await self.session.tactic(await self._live_state_id(node), tactic)
+            except StateLostError as again:
+                await self._restart(again)
+                outcome = TacticOutcome.failed(f"the verifier process was lost twice on this tactic and restarted: "
+                                               f"{again}")
         ms = (time.perf_counter() - t0) * 1000.0
         self.stats.lean_ms += ms
         self.stats.lean_latencies_us.append(int(ms * 1000))

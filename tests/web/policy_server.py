@@ -31,10 +31,11 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tactic", action="append", required=True)
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--port", type=int, default=0, help="0: any free port")
     args = parser.parse_args()
     double = CyclingDouble(args.tactic)
     double.delay_s = args.delay
-    await double.start()
+    await double.start(args.port)
     print("PORT", double.base_url.rsplit(":", 1)[1], flush=True)
     await asyncio.Event().wait()
 

@@ -28,8 +28,8 @@ EASY = "\n".join([
 ])
 
 
-def start_policy(*tactics: str, delay: float = 0.0) -> tuple[subprocess.Popen, str]:
-    args = [sys.executable, str(ROOT / "tests/web/policy_server.py"), "--delay", str(delay)]
+def start_policy(*tactics: str, delay: float = 0.0, port: int = 0) -> tuple[subprocess.Popen, str]:
+    args = [sys.executable, str(ROOT / "tests/web/policy_server.py"), "--delay", str(delay), "--port", str(port)]
     for tactic in tactics:
         args += ["--tactic", tactic]
     process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
