@@ -22,10 +22,10 @@ from jobs.models import Artifact, JobStatus
 from jobs.registry import model_of
 from jobs.roles import can_launch
 from prover.engine.provenance import package_versions
-from prover.engine.spec import SpecError
+from prover.engine.spec import RunSpec, SpecError
 from prover.models import Theorem
 from prover.services import cancel_run
-from prover.services.launch import find_dataset
+from prover.services.launch import deployment_defaults, find_dataset
 from training.services import cancel_training
 
 from . import plan as steps
@@ -70,11 +70,24 @@ def validate_iteration(config: Any) -> IterationSpec:
         found = set(Artifact.objects.filter(pk__in=ids, kind__in=kinds).values_list("pk", flat=True))
         if missing := [i for i in ids if i not in found]:
             errors.setdefault(key, []).append(f"no {'/'.join(kinds)} artifact {', '.join(map(str, missing))}")
+    errors.update(_run_setting_errors(values.get("run")))
     if spec is not None and (kind := missing_kind(steps.TRAIN_POLICY, spec)):
         errors.setdefault("policy_training", []).append(f"the training kind {kind!r} is not installed on this service")
     if errors:
         raise ServiceError.from_errors(errors)
     return spec
+
+
+def _run_setting_errors(run: Any) -> dict[str, list[str]]:
+    """The run settings checked now as every run of the iteration will check them, keyed `run.<setting>`, so a
+    typo fails the launch instead of the first evaluation minutes later."""
+    if not isinstance(run, Mapping):
+        return {}
+    try:
+        RunSpec.from_mapping({**run, "dataset": "checked separately"}, deployment=deployment_defaults())
+    except SpecError as exc:
+        return {f"run.{key}": list(messages) for key, messages in exc.errors.items()}
+    return {}
 
 
 def launch_iteration(*, user, config: Mapping[str, Any], name: str = "", parent: Iteration | None = None) -> Iteration:
