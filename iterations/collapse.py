@@ -27,3 +27,12 @@ def is_collapsed(checkpoint: Artifact) -> bool:
 
 def collapsed_ids() -> set[int]:
     return {a.pk for a in Artifact.objects.filter(kind=Artifact.Kind.LORA).exclude(parent=None) if is_collapsed(a)}
+
+
+def default_policy() -> Artifact | None:
+    """The LoRA checkpoint a launch form offers first: the newest one whose embeddings did not collapse."""
+    collapsed = collapsed_ids()
+    for artifact in Artifact.objects.filter(kind=Artifact.Kind.LORA).order_by("-created_at", "-pk"):
+        if artifact.pk not in collapsed:
+            return artifact
+    return None

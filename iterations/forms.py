@@ -7,7 +7,7 @@ from jobs.models import Artifact
 from jobs.spec_forms import filled, spec_form_fields
 from prover.models import Dataset
 
-from .collapse import collapsed_ids
+from .collapse import collapsed_ids, default_policy
 from .spec import IterationSpec
 
 
@@ -36,6 +36,8 @@ class IterationLaunchForm(forms.Form):
         base = ArtifactChoice(queryset=Artifact.objects.filter(kind=Artifact.Kind.LORA), required=False,
                               help_text=meta["base_adapter"].metadata["help"])
         base.collapsed = collapsed_ids()
+        if not self.is_bound and "base_adapter" not in self.initial:
+            self.initial["base_adapter"] = getattr(default_policy(), "pk", None)
         seed = ArtifactChoices(queryset=Artifact.objects.filter(kind=Artifact.Kind.SFT_DATA), required=False,
                                help_text=meta["seed_data"].metadata["help"])
         self.fields.update(spec_form_fields(IterationSpec, {

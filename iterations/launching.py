@@ -68,6 +68,17 @@ def _path(artifact: Artifact | None) -> str:
     return artifact.path if artifact is not None else ""
 
 
+def missing_kind(name: str, spec: IterationSpec) -> str:
+    """The training kind step `name` needs that this service has not installed ("" when none is missing).
+
+    The probes step of a service without the probes loop is skipped, saying why, rather than failing the chain:
+    every other figure of the table still stands (docs/expert-iteration.md#steps)."""
+    from training.loops import LOOPS
+
+    kind = {steps.PROBES: "probes", steps.TRAIN_POLICY: spec.policy_training}.get(name)
+    return kind if kind and kind not in LOOPS else ""
+
+
 def launch_step(iteration: Iteration, name: str):
     """Launch the job of step `name` of `iteration`; returns it (a prover Run or a TrainingRun)."""
     spec, user = _spec(iteration), iteration.owner

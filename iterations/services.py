@@ -23,16 +23,16 @@ from jobs.models import Artifact, JobStatus
 from jobs.registry import model_of
 from jobs.roles import can_launch
 from prover.engine.provenance import package_versions
-from prover.engine.spec import SpecError
+from prover.engine.spec import RunSpec, SpecError
 from prover.lean.safety import name_error
 from prover.models import Theorem
 from prover.services import cancel_run
-from prover.services.launch import find_dataset, probe_tactic_errors
+from prover.services.launch import deployment_defaults, find_dataset, probe_tactic_errors
 from training.bounds import bound_errors
 from training.services import cancel_training
 
 from . import plan as steps
-from .launching import collect_outputs, earlier_trajectories, launch_step
+from .launching import collect_outputs, earlier_trajectories, launch_step, missing_kind
 from .models import Iteration, IterationStep
 from .spec import IterationSpec
 
@@ -92,9 +92,24 @@ def validate_iteration(config: Any) -> IterationSpec:
         found = set(Artifact.objects.filter(pk__in=ids, kind__in=kinds).values_list("pk", flat=True))
         if missing := [i for i in ids if i not in found]:
             errors.setdefault(key, []).append(f"no {'/'.join(kinds)} artifact {', '.join(map(str, missing))}")
+    errors.update(_run_setting_errors(values.get("run")))
+    if spec is not None and (kind := missing_kind(steps.TRAIN_POLICY, spec)):
+        errors.setdefault("policy_training", []).append(f"the training kind {kind!r} is not installed on this service")
     if errors:
         raise ServiceError.from_errors(errors)
     return spec
+
+
+def _run_setting_errors(run: Any) -> dict[str, list[str]]:
+    """The run settings checked now as every run of the iteration will check them, keyed `run.<setting>`, so a
+    typo fails the launch instead of the first evaluation minutes later."""
+    if not isinstance(run, Mapping):
+        return {}
+    try:
+        RunSpec.from_mapping({**run, "dataset": "checked separately"}, deployment=deployment_defaults())
+    except SpecError as exc:
+        return {f"run.{key}": list(messages) for key, messages in exc.errors.items()}
+    return {}
 
 
 def launch_iteration(*, user, config: Mapping[str, Any], name: str = "", parent: Iteration | None = None) -> Iteration:
@@ -146,7 +161,8 @@ def advance_iteration(*, iteration_id: int) -> str:
                     settle(job=iteration, to=JobStatus.CANCELLED, error="cancelled by request")
                     return _announce(iteration)
                 _launch_step(iteration, step)
-                return _announce(iteration)
+                if step.status != Status.SKIPPED:
+                    return _announce(iteration)
         settle(job=iteration, to=JobStatus.SUCCEEDED)
         _continue_chain(iteration)
         return _announce(iteration)
@@ -243,7 +259,23 @@ def cancel_iteration(*, user, iteration: Iteration) -> Iteration:
 
 
 def _launch_step(iteration: Iteration, step: IterationStep) -> None:
-    job = launch_step(iteration, step.name)
+    """Launch the step's job; a step whose kind is not installed is skipped, one that cannot launch fails the
+    iteration with the reason (it never stays pending forever)."""
+    spec = IterationSpec.from_mapping(iteration.config)
+    if kind := missing_kind(step.name, spec):
+        step.status, step.finished_at = Status.SKIPPED, timezone.now()
+        step.error = f"skipped: the training kind {kind!r} is not installed on this service"
+        step.save(update_fields=["status", "finished_at", "error"])
+        return
+    try:
+        with transaction.atomic():
+            job = launch_step(iteration, step.name)
+    except ServiceError as exc:
+        step.status, step.finished_at, step.error = Status.FAILED, timezone.now(), exc.message
+        step.save(update_fields=["status", "finished_at", "error"])
+        settle(job=iteration, to=JobStatus.FAILED, error=f"step {step.position} ({step.name}) could not launch: "
+                                                          f"{exc.message}")
+        return
     step.status, step.job_kind, step.job_id = Status.RUNNING, job.channel_kind, job.pk
     step.attempts += 1
     step.started_at = step.started_at or timezone.now()
