@@ -39,7 +39,7 @@ FULL = {
     "ebm": {"steps": 300, "batch_size": 16, "log_every": 10, "eval_every": 100},
 }
 TINY = {
-    "train_limit": 3, "eval_limit": 3, "max_nodes": 2, "num_candidates": 2, "max_tactic_tokens": 8,
+    "train_limit": 3, "eval_limit": 3, "max_nodes": 6, "num_candidates": 2, "max_tactic_tokens": 8,
     "sft": {"max_steps": 2, "batch_size": 2, "grad_accum": 1, "max_length": 512, "eval_every": 0, "log_every": 1,
             "lora_r": 4, "lora_alpha": 8},
     "ebm": {"steps": 2, "batch_size": 2, "log_every": 1, "eval_every": 1, "temperature_check_every": 1},
@@ -74,11 +74,12 @@ def import_benchmark(tiny: bool) -> tuple[str, str]:
 
     names = []
     for part, file in (("train", "train.json"), ("heldout", "heldout.json")):
-        name = f"embedded-{part}" + ("-tiny" if tiny else "")
+        name = f"embedded-{part}" + ("-smoke" if tiny else "")
         if not Dataset.objects.filter(name=name).exists():
             body = json.loads((EMBEDDED / file).read_text(encoding="utf-8"))
-            if tiny:  # the shortest statements: quickest to search
-                body["theorems"] = sorted(body["theorems"], key=lambda t: (len(t["statement"]), t["name"]))[:3]
+            if tiny:  # the shortest statements with hypotheses: quick to search, yet a tree with dead ends
+                body["theorems"] = sorted((t for t in body["theorems"] if t["statement"].startswith("∀")),
+                                          key=lambda t: (len(t["statement"]), t["name"]))[:3]
             import_dataset(name=name, text=json.dumps(body, ensure_ascii=False), format="benchmark-json")
         names.append(name)
     return names[0], names[1]
