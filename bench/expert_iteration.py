@@ -146,7 +146,10 @@ def iteration_config(sizes: dict, train: str, heldout: str, seed: int, policy_ur
 
 def drive(name: str, iterations: int, config: dict, poll_s: float) -> list:
     """Launch or continue the chain called `name` until `iterations` iterations are finished; the chain."""
+    import io
+
     from django.contrib.auth import get_user_model
+    from django.core.management import call_command
 
     from iterations import plan as steps
     from iterations.models import Iteration
@@ -155,10 +158,6 @@ def drive(name: str, iterations: int, config: dict, poll_s: float) -> list:
     from jobs.errors import ServiceError
     from jobs.lifecycle import settle
     from jobs.models import JobStatus
-
-    from django.core.management import call_command
-
-    import io
 
     # No password (it never logs in); its API token is not printed.
     call_command("create_role_user", "expert-iteration", role="researcher", stdout=io.StringIO())
