@@ -1,5 +1,5 @@
 """Expert iteration on the embedded stack, with one command: N iterations of the chain (search, SFT on the
-harvested proofs plus the seed data, EBMs on the trajectories, held-out evals LLM-only and LLM+EBM, embedding
+harvested proofs plus seed SFT data, EBMs on the trajectories, held-out evals LLM-only and LLM+EBM, embedding
 probes), through the iterations app's services, then a report table.
 
     python bench/expert_iteration.py [--iterations 3] [--name embedded] [--ship]

@@ -5,7 +5,7 @@ steps in the search's own state format, with a count of what did not replay and 
     python -m theorem_data.embedded_seed [--benchmark data/embedded] [--workers 2]
 
 Only names in the benchmark's training file are traced, and a held-out name is refused even if a data file
-lists it under another split: the seed data must never teach a held-out theorem. Each proof is replayed against
+lists it under another split: seed SFT data must never teach a held-out theorem. Each proof is replayed against
 the benchmark's training statement, the very goal the search starts from (a proof file's own copy of the
 statement is sometimes of another miniF2F revision that the stand-in verifier does not parse). The first proof of a theorem that replays is its seed data (as `trace_proofs` does).
 
