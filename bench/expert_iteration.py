@@ -1,0 +1,337 @@
+"""Expert iteration on the embedded stack, with one command: N iterations of the chain (search, SFT on the
+harvested proofs plus seed SFT data, EBMs on the trajectories, held-out evals LLM-only and LLM+EBM, embedding
+probes), through the iterations app's services, then a report table.
+
+    python bench/expert_iteration.py [--iterations 3] [--name embedded] [--ship]
+    python bench/expert_iteration.py --tiny        # a tiny random model and three statements: a smoke test
+
+Resumable: re-running the same command (same --name) continues the chain where it stopped: a running iteration
+is advanced, a failed one resumed from its failed step, a finished one followed by the next. It starts what it
+needs (embedded Redis unless REDIS_URL, a Celery worker unless --no-worker, the local policy + /encode server)
+and imports data/embedded/ as two datasets. --ship copies the last iteration's adapter and EBM head to
+data/embedded/model/, where the demo finds them.
+
+Sizes (the defaults) are chosen so that 3 iterations fit a few hours on 2 CPU cores: 100 training theorems
+searched at 8 nodes each, 60 held-out theorems evaluated at 8 nodes, 150 SFT steps, 300 EBM steps.
+Memory: SFT of SmolLM2-135M in fp32 on CPU peaks around 2-3 GB (docs/sft-memory.md); the server ~1 GB.
+Results are minilean results, not Lean results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EMBEDDED = ROOT / "data/embedded"
+sys.path.insert(0, str(ROOT))
+
+FULL = {
+    "train_limit": 100, "eval_limit": 60, "max_nodes": 8, "num_candidates": 4, "max_tactic_tokens": 48,
+    "sft": {"max_steps": 150, "batch_size": 4, "grad_accum": 2, "learning_rate": 2e-4, "max_length": 512,
+            "eval_every": 0, "log_every": 10},
+    "ebm": {"steps": 300, "batch_size": 16, "log_every": 10, "eval_every": 100},
+}
+TINY = {
+    "train_limit": 3, "eval_limit": 3, "max_nodes": 6, "num_candidates": 2, "max_tactic_tokens": 8,
+    "sft": {"max_steps": 2, "batch_size": 2, "grad_accum": 1, "max_length": 512, "eval_every": 0, "log_every": 1,
+            "lora_r": 4, "lora_alpha": 8},
+    "ebm": {"steps": 2, "batch_size": 2, "log_every": 1, "eval_every": 1, "temperature_check_every": 1},
+}
+# The probe tactics help iteration 0 find first proofs on the training theorems; evaluations never use them.
+TRAIN_PROBES = ["intros", "norm_num", "linarith", "nlinarith", "positivity", "omega"]
+
+
+def answers(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(url + "/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "burnqed_web.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def import_benchmark(tiny: bool) -> tuple[str, str]:
+    """data/embedded/ as two datasets (names say what they are); --tiny: three statements of each."""
+    from prover.models import Dataset
+    from prover.services import import_dataset
+
+    names = []
+    for part, file in (("train", "train.json"), ("heldout", "heldout.json")):
+        name = f"embedded-{part}" + ("-smoke" if tiny else "")
+        if not Dataset.objects.filter(name=name).exists():
+            body = json.loads((EMBEDDED / file).read_text(encoding="utf-8"))
+            if tiny:  # the shortest statements with hypotheses: quick to search, yet a tree with dead ends
+                body["theorems"] = sorted((t for t in body["theorems"] if t["statement"].startswith("∀")),
+                                          key=lambda t: (len(t["statement"]), t["name"]))[:3]
+            import_dataset(name=name, text=json.dumps(body, ensure_ascii=False), format="benchmark-json")
+        names.append(name)
+    return names[0], names[1]
+
+
+def seed_artifact(tiny: bool, var: Path) -> int:
+    """The committed seed SFT data registered as an sft_data artifact (--tiny: its first 20 steps)."""
+    from jobs.models import Artifact
+
+    path = EMBEDDED / "seed_sft.jsonl"
+    if tiny:
+        path = var / "seed_sft_tiny.jsonl"
+        lines = (EMBEDDED / "seed_sft.jsonl").read_text(encoding="utf-8").splitlines(True)
+        path.write_text("".join(sorted(lines, key=len)[:20]), encoding="utf-8")  # the shortest: fit max_length
+    artifact, _ = Artifact.objects.update_or_create(path=str(path), defaults={
+        "kind": Artifact.Kind.SFT_DATA, "name": "embedded seed data (bundled proofs traced through minilean)",
+        "meta": json.loads((EMBEDDED / "seed_report.json").read_text(encoding="utf-8"))})
+    return artifact.pk
+
+
+def start_server(model: Path | None, port: int, log: Path) -> subprocess.Popen:
+    args = [sys.executable, "-m", "prover.serving", "--port", str(port), "--seed", "0", "--max-loras", "2"]
+    if model is not None:
+        args += ["--model", str(model), "--dtype", "fp32"]
+    return subprocess.Popen(args, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
+
+
+def start_worker(log: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "burnqed_web", "worker", "-Q", "gpu,cpu,default",
+                             "--pool", "solo", "--loglevel", "INFO", "--hostname", f"expert-iteration-{os.getpid()}@%h",
+                             "--without-heartbeat", "--without-gossip", "--without-mingle"],
+                            cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
+
+
+def wait_for_health(url: str, children: list[subprocess.Popen], timeout_s: float) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            raise SystemExit(f"a helper process exited while waiting for {url}")
+        try:
+            if httpx.get(url + "/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"{url} did not answer within {timeout_s:.0f} s")
+
+
+def iteration_config(sizes: dict, train: str, heldout: str, seed: int, policy_url: str, model_path: str) -> dict:
+    search = {"strategy": "best_first", "max_nodes": sizes["max_nodes"], "num_candidates": sizes["num_candidates"],
+              "max_tactic_tokens": sizes["max_tactic_tokens"], "timeout_s": 120}
+    return {
+        "train_dataset": train, "eval_dataset": heldout, "train_limit": sizes["train_limit"],
+        "eval_limit": sizes["eval_limit"], "policy_training": "sft", "configs": ["A", "B"],
+        "model_path": model_path, "seed_data": [seed],
+        "search": search, "train_search": {**search, "probe_tactics": TRAIN_PROBES},
+        "run": {"policy_url": policy_url, "encoder_url": policy_url, "lean": "minilean", "lean_workers": 1,
+                "concurrency": 1, "chunk_size": 50},
+        "sft": sizes["sft"], "ebm": sizes["ebm"],
+    }
+
+
+def drive(name: str, iterations: int, config: dict, poll_s: float) -> list:
+    """Launch or continue the chain called `name` until `iterations` iterations are finished; the chain."""
+    import io
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from iterations import plan as steps
+    from iterations.models import Iteration
+    from iterations.selectors import chain_of
+    from iterations.services import advance_iteration, launch_iteration, resume_iteration
+    from jobs.errors import ServiceError
+    from jobs.lifecycle import settle
+    from jobs.models import JobStatus
+
+    # No password (it never logs in); its API token is not printed.
+    call_command("create_role_user", "expert-iteration", role="researcher", stdout=io.StringIO())
+    user = get_user_model().objects.get(username="expert-iteration")
+    root = Iteration.objects.filter(name=name, parent=None).order_by("created_at").first()
+    if root is None:
+        root = launch_iteration(user=user, config={**config, "chain_length": iterations}, name=name)
+        print(f"launched iteration chain {root.pk} ({name!r})", flush=True)
+    else:
+        print(f"continuing iteration chain {root.pk} ({name!r})", flush=True)
+    last_line, resumed = "", False
+    while True:
+        chain = chain_of(root)
+        last = chain[-1]
+        last.refresh_from_db()
+        if last.status == JobStatus.SUCCEEDED or _only_probes_failed(last, steps):
+            if len(chain) >= iterations:
+                return chain
+            if not last.children.exists():  # the chain stopped (probes) or was shorter: go on from here
+                launch_iteration(user=user, config={**last.config, "chain_length": iterations}, parent=last,
+                                 name=f"{name} · {last.number + 1}")
+            continue
+        if last.status == JobStatus.FAILED:
+            if resumed:  # once per invocation: a step that fails again needs a look, not a loop
+                raise SystemExit(f"iteration {last.pk} failed again: {last.error}\n(re-run to resume it once more)")
+            print(f"resuming iteration {last.pk} from its failed step: {last.error}", flush=True)
+            resume_iteration(user=user, iteration=last)
+            resumed = True
+        elif last.status == JobStatus.CANCELLED:
+            raise SystemExit(f"iteration {last.pk} was cancelled; launch a chain with another --name")
+        try:
+            advance_iteration(iteration_id=last.pk)  # idempotent: what the beat would do
+        except ServiceError as exc:
+            step = last.steps.filter(status="pending").order_by("position").first()
+            if step is None or step.name != steps.PROBES:
+                raise
+            # Workaround (reported): the training app has no `probes` loop yet, so launching the probes step
+            # raises and rolls back the advance, including its record of the finished search. Record that
+            # (the service's own step settling), mark probes not launched, and let the chain go on without it.
+            from django.db import transaction
+
+            from iterations import services
+
+            with transaction.atomic():
+                for running in last.steps.filter(status="running"):
+                    services._settle_step(last, running)
+                step.status, step.error = "failed", f"not launched: {exc.message}"
+                step.save(update_fields=["status", "error"])
+                settle(job=last, to=JobStatus.FAILED, error=f"probes step not launched: {exc.message}")
+        line = " ".join(f"{s.name}:{s.status}" for s in last.steps.order_by("position"))
+        if line != last_line:
+            print(f"[{time.strftime('%H:%M:%S')}] iteration {last.number}: {line}", flush=True)
+            last_line = line
+        time.sleep(poll_s)
+
+
+def _only_probes_failed(iteration, steps) -> bool:
+    failed = list(iteration.steps.filter(status="failed").values_list("name", flat=True))
+    return iteration.status == "failed" and failed == [steps.PROBES]
+
+
+def _cell(figure) -> str:
+    return figure.label or ("–" if figure.value is None else f"{figure.value:.3f}")
+
+
+def report(chain: list) -> str:
+    """The table: held-out proof rate per iteration (LLM-only, LLM+EBM best config, A, B), probe figures, and
+    the wall time of every step."""
+    from iterations.selectors import iteration_figures
+    from iterations.targets import PROBE_METRICS
+
+    header = ["iteration", "LLM-only", "LLM+EBM", "A", "B", *PROBE_METRICS]
+    rows = [header]
+    for iteration in chain:
+        figures = iteration_figures(iteration)
+        rows.append([str(iteration.number), _cell(figures["llm"]),
+                     _cell(figures["ebm"]) + (f" ({figures['ebm'].source})" if figures["ebm"].source else ""),
+                     _cell(figures["A"]), _cell(figures["B"]), *(_cell(figures[key]) for key in PROBE_METRICS)])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines.append("")
+    lines.append("wall time per step (s):")
+    for iteration in chain:
+        parts = []
+        for step in iteration.steps.order_by("position"):
+            wall = (step.finished_at - step.started_at).total_seconds() if step.started_at and step.finished_at else None
+            parts.append(f"{step.name} {wall:.0f}" if wall is not None else f"{step.name} {step.status}")
+        lines.append(f"  iteration {iteration.number}: " + ", ".join(parts))
+    return "\n".join(lines)
+
+
+def ship(chain: list) -> None:
+    """The last iteration's adapter and its config-B EBM head into data/embedded/model/ (for the demo)."""
+    from iterations import plan as steps
+    from iterations.launching import _output, policy_of
+
+    last = chain[-1]
+    for folder, artifact in (("adapter", policy_of(last)), ("ebm", _output(last, steps.EBM_B, "head"))):
+        if artifact is None:
+            print(f"nothing to ship as {folder}: the last iteration has none")
+            continue
+        target = EMBEDDED / "model" / folder
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(artifact.path, target)
+        print(f"shipped {artifact.path} -> {target}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python bench/expert_iteration.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--iterations", type=int, default=3)
+    parser.add_argument("--name", default="", help="the chain's name (default: embedded, or embedded-tiny)")
+    parser.add_argument("--tiny", action="store_true", help="tiny random model, three statements: a smoke test")
+    parser.add_argument("--no-worker", action="store_true", help="a Celery worker is already running")
+    parser.add_argument("--policy-url", default="", help="a running policy + /encode server (else one is started)")
+    parser.add_argument("--port", type=int, default=0, help="port of the server it starts (default 30090, tiny 30091)")
+    parser.add_argument("--ship", action="store_true", help="copy the final adapter and EBM to data/embedded/model/")
+    parser.add_argument("--poll", type=float, default=2.0, help="seconds between advances")
+    args = parser.parse_args(argv)
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a kill still stops the helpers (finally below)
+    setup_django()
+    from django.conf import settings
+
+    from burnqed_web import embedded_redis
+
+    var = Path(settings.VAR_DIR) / "expert_iteration"
+    var.mkdir(parents=True, exist_ok=True)
+    children: list[subprocess.Popen] = []
+    started = time.monotonic()
+    try:
+        if (redis := embedded_redis.ensure_running_for_settings()) is not None:
+            children.append(redis)
+        model_dir: Path | None = None
+        if args.tiny:
+            from prover.serving.tiny_model import build_tiny_llama
+
+            model_dir = var / "tiny-llama"
+            if not (model_dir / "config.json").exists():
+                build_tiny_llama(model_dir, seed=0)
+        # A fixed port: the chain's stored run settings name this server, and a resumed chain finds it again.
+        port = args.port or (30091 if args.tiny else 30090)
+        policy_url = args.policy_url or f"http://127.0.0.1:{port}"
+        if not args.policy_url and not answers(policy_url):
+            children.append(start_server(model_dir, port, var / "server.log"))
+        if not args.no_worker:
+            children.append(start_worker(var / "worker.log"))
+        train, heldout = import_benchmark(args.tiny)
+        seed = seed_artifact(args.tiny, var)
+        wait_for_health(policy_url, children, timeout_s=900)
+        if model_dir is None:
+            from prover.serving.embedded_model import ensure_embedded_model
+
+            model_dir = ensure_embedded_model()
+        config = iteration_config(TINY if args.tiny else FULL, train, heldout, seed, policy_url, str(model_dir))
+        name = args.name or ("embedded-tiny" if args.tiny else "embedded")
+        chain = drive(name, args.iterations, config, args.poll)
+        print()
+        print(report(chain))
+        print(f"\ntotal wall time of this invocation: {time.monotonic() - started:.0f} s (minilean results)")
+        if args.ship:
+            ship(chain)
+    finally:
+        for child in reversed(children):
+            if child.poll() is None:
+                child.terminate()
+        for child in reversed(children):
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
