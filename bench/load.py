@@ -151,7 +151,7 @@ async def watch(base: str, cookie: str, run_id: int, done: asyncio.Event) -> tup
                     break
     # A frame numbered before the hello but delivered after it is one the API read already covers.
     expected = set(range(first, max(seen, default=first - 1) + 1))
-    out_of_order = sum(b < a for a, b in zip(seen, seen[1:]))
+    out_of_order = sum(b < a for a, b in zip(seen, seen[1:], strict=False))
     return len(seen), len(expected - set(seen)), out_of_order
 
 
