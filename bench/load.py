@@ -142,7 +142,7 @@ async def watch(base: str, cookie: str, run_id: int, done: asyncio.Event) -> tup
             while True:
                 try:
                     frame = await ws.receive_json(timeout=1.0 if done.is_set() else 60.0)
-                except (asyncio.TimeoutError, TypeError):
+                except (TimeoutError, TypeError):
                     if done.is_set():
                         break
                     continue
