@@ -14,6 +14,9 @@ from .spec import IterationSpec
 TRAIN_POLICY, EBM_A, EBM_B = "train_policy", "ebm_a", "ebm_b"
 EVAL_LLM, EVAL_A, EVAL_B, EVAL_C = "eval_llm", "eval_a", "eval_b", "eval_c"
 SEARCH, PROBES = "search", "probes"
+# Steps that only measure: when one fails (e.g. a search too small to give a probe set states at depth >= 2) the
+# chain goes on and the table shows its figures as missing with the reason; nothing later depends on them.
+MEASUREMENTS = frozenset({PROBES})
 EVALS = (EVAL_LLM, EVAL_A, EVAL_B, EVAL_C)
 
 DESCRIPTIONS = {

@@ -26,8 +26,8 @@ def redis_for_settings():
         process.wait(timeout=10)
 
 
-@pytest.fixture(autouse=True)
-def temp_folders_are_a_data_root(request, tmp_path_factory):
+@pytest.fixture(scope="session", autouse=True)
+def temp_folders_are_a_data_root(tmp_path_factory):
     """Tests build their models and data files under pytest's temporary folder: let launches read from it, as a
     deployment lists its data folders in BURNQED_DATA_ROOTS."""
     from django.conf import settings
@@ -53,11 +53,14 @@ def database_url_of(settings_dict: dict) -> str:
 
 def child_env(**extra: str) -> dict[str, str]:
     """The environment for a child process of the service: pointed at the test database."""
+    from django.conf import settings
     from django.db import connection
 
     env = dict(os.environ)
     env["DATABASE_URL"] = database_url_of(connection.settings_dict)
     env["PYTHONUNBUFFERED"] = "1"
+    # Workers check paths against the same data roots as the test process (pytest's temporary folder among them).
+    env["BURNQED_DATA_ROOTS"] = ",".join(str(root) for root in settings.BURNQED_DATA_ROOTS)
     env.update(extra)
     return env
 
