@@ -2,6 +2,8 @@
 held-out theorems, search on the training theorems, then iteration 1 trains on iteration 0's trajectories (SFT,
 decoupled EBMs A and B) and evaluates LLM-only and LLM+EBM at the same node budget."""
 
+import time
+
 import pytest
 
 from iterations import plan as steps
@@ -73,3 +75,55 @@ def test_a_chain_of_two_iterations_runs_every_step_and_the_second_learns_from_th
         assert probes.status == "skipped" and "'probes' is not installed" in probes.error
     else:
         assert probes.status == "done"
+
+
+def test_a_worker_killed_mid_chain_costs_only_the_step_it_was_in(researcher, celery_worker_process, doomed_worker,
+                                                                 tiny_model, encoder_url, settings, tmp_path):
+    """The doomed worker takes the gpu jobs; SIGKILL it while the held-out eval runs; the reaper fails that run,
+    the chain launches the eval again and goes on, and no earlier step is done twice."""
+    import os
+    import signal
+
+    from burnqed_web.celery import app
+    from jobs.reaper import reap_stale_jobs
+    from prover.models import ProofNode
+    from tests.web.test_run_lifecycle import start_policy
+
+    policy, policy_url = start_policy("intros", "linarith", delay=0.3)  # slow enough to be killed mid-search
+    try:
+        import_datasets()
+        seed = seed_data(tmp_path)
+        iteration = launch_iteration(user=researcher, name="doomed", config=iteration_config(
+            model=tiny_model, policy_url=policy_url, encoder_url=encoder_url, seed=seed))
+
+        def evaluating(it):
+            step = it.steps.filter(name=steps.EVAL_LLM, status="running").first()
+            return step is not None and ProofNode.objects.filter(run_id=step.job_id).exists()
+
+        wait_iteration(iteration, until=evaluating, log=doomed_worker.log_path)
+        killed_run = Run.objects.get(pk=iteration.steps.get(name=steps.EVAL_LLM).job_id)
+        os.killpg(doomed_worker.pid, signal.SIGKILL)
+        doomed_worker.wait()
+        app.control.add_consumer("gpu", destination=[celery_worker_process.hostname], reply=True)
+        time.sleep(1.5)
+        settings.BURNQED_JOB_STALE_S = 1
+        assert ("run", killed_run.pk) in reap_stale_jobs()
+
+        iteration = wait_iteration(iteration, log=celery_worker_process.log_path)
+        assert iteration.status == "succeeded", (iteration.error, list(iteration.steps.values_list("name", "error")))
+    finally:
+        policy.kill()
+        policy.wait()
+    by_name = {s.name: s for s in iteration.steps.all()}
+    assert by_name[steps.TRAIN_POLICY].attempts == 1 and by_name[steps.SEARCH].attempts == 1
+    assert by_name[steps.EVAL_LLM].attempts == 2 and by_name[steps.EVAL_LLM].job_id != killed_run.pk
+    killed_run.refresh_from_db()
+    assert killed_run.status == "failed" and "worker died" in killed_run.error
+    # Nothing done twice: one policy training, one checkpoint; two eval runs (the killed one and its relaunch) and
+    # one search, with one trajectories artifact each finished run.
+    assert TrainingRun.objects.filter(kind="sft").count() == 1
+    assert Artifact.objects.filter(kind="lora").count() == 1
+    assert Run.objects.filter(config__dataset="heldout").count() == 2
+    assert Run.objects.filter(config__dataset="train").count() == 1
+    assert Artifact.objects.filter(kind="trajectories", producer_id=killed_run.pk).count() == 0
+    assert Artifact.objects.filter(kind="trajectories").count() == 2
