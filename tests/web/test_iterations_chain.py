@@ -73,6 +73,8 @@ def test_a_chain_of_two_iterations_runs_every_step_and_the_second_learns_from_th
     probes = by_name[steps.PROBES]
     if "probes" not in LOOPS:
         assert probes.status == "skipped" and "'probes' is not installed" in probes.error
+    elif probes.status == "failed":  # a tiny search gives no states at depth >= 2: a figure not taken, and why
+        assert "probe set needs states" in probes.error and second.status == "succeeded"
     else:
         assert probes.status == "done"
 
