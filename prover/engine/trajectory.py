@@ -63,6 +63,22 @@ class TrajectoryError(ValueError):
     pass
 
 
+def write_atomically(path: Path, write) -> None:
+    """`write(tmp)` then rename over `path`: a reader sees the old file or the new one, never half of one. When
+    the write fails (the disk is full) the old file stays as it was, the partial temp file is removed so it
+    does not hold the space, and the error names the file."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, f"writing {path}: {exc.strerror or exc}") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def records_for(result: SearchResult, *, timestamp_ms: int | None = None) -> list[dict[str, Any]]:
     """The labelled rows of one search result (docs/data.md#trajectory-files)."""
     tree = result.tree
@@ -202,9 +218,7 @@ class TrajectoryWriter:
         table = pa.concat_tables(self._tables) if len(self._tables) > 1 else self._tables[0]
         self._tables = [table]
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        pq.write_table(table, tmp, row_group_size=max(1, len(table)))
-        os.replace(tmp, self.path)
+        write_atomically(self.path, lambda tmp: pq.write_table(table, tmp, row_group_size=max(1, len(table))))
 
     def close(self) -> None:
         self.flush()

@@ -8,6 +8,7 @@ import pyarrow.parquet as pq
 from django.conf import settings
 
 from jobs.models import Artifact
+from prover.engine.trajectory import write_atomically
 
 
 def run_trajectory_dir(run) -> Path:
@@ -31,9 +32,7 @@ def merge_run_trajectories(run) -> Artifact | None:
         return None
     table = pa.concat_tables([pq.read_table(path) for path in chunks], promote_options="default")
     target = run_trajectory_path(run)
-    partial = target.with_suffix(".parquet.tmp")
-    pq.write_table(table, partial)
-    partial.replace(target)
+    write_atomically(target, lambda tmp: pq.write_table(table, tmp))
     artifact, _ = Artifact.objects.update_or_create(
         path=str(target), defaults={
             "kind": Artifact.Kind.TRAJECTORIES, "name": f"trajectories of run {run.pk}",
