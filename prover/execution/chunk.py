@@ -57,6 +57,8 @@ def run_chunk(run_id: int, run_key: str, chunk: int, theorem_ids: list[int]) -> 
         log.exception("run %s chunk %s failed", run_id, chunk)
         message = f"{type(exc).__name__}: {exc}"
         unfinished.update(status="error", failure_reason="error", error=message, finished_at=timezone.now())
+        if isinstance(exc, OSError):  # the machine failed the run (disk full, ...): the run must not end succeeded
+            Run.objects.filter(pk=run.pk, error="").update(error=f"chunk {chunk}: {message}")
         live.send_frame(live.JobChannel.of(run), "chunk_failed", {"chunk": chunk, "error": message})
         return {"chunk": chunk, "searched": 0, "error": message}
 

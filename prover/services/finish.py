@@ -33,8 +33,13 @@ def finish_run(*, run_id: int) -> Run:
         target, error = JobStatus.SUCCEEDED, ""
     if run.status == JobStatus.QUEUED and target == JobStatus.SUCCEEDED:
         target, error = JobStatus.FAILED, "no chunk of the run started"
+    try:
+        merge_run_trajectories(run)
+    except OSError as exc:  # the results stay; what training would read could not be written
+        run.error = run.error or f"the run's trajectories could not be written: {exc}"
+    if target == JobStatus.SUCCEEDED and run.error:  # a chunk or the merge could not keep what it found
+        target, error = JobStatus.FAILED, run.error
     settle(job=run, to=target, error=error)
-    merge_run_trajectories(run)
     live.send_frame(live.JobChannel.of(run), "run", {"status": run.status, "error": run.error})
     return run
 

@@ -54,8 +54,6 @@ def all_queues_to_ourselves(celery_worker_process):
         app.control.add_consumer(queue, destination=shared, reply=True)
 
 
-@pytest.mark.xfail(strict=True, reason="known bug, not fixed yet: a run whose trajectory cannot be written (disk "
-                   "full) still ends `succeeded`; the error must reach run.error")
 @pytest.mark.django_db(transaction=True)
 def test_a_run_whose_trajectory_disk_is_full_fails_saying_so_and_keeps_the_earlier_files(
         researcher, all_queues_to_ourselves, tmp_path, settings):
