@@ -28,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench._measure import free_port, percentile  # noqa: E402
+
 SCRATCH = tempfile.mkdtemp(prefix="burnqed-bench-")
 os.environ.setdefault("BURNQED_VAR_DIR", SCRATCH)
 os.environ["DATABASE_URL"] = f"sqlite:///{SCRATCH}/bench.sqlite3"
@@ -36,15 +38,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "burnqed_web.settings")
 os.environ["BURNQED_CHANNEL_PREFIX"] = f"bench{os.getpid()}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
 
 
 def setup():

@@ -23,6 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench._measure import free_port, percentile  # noqa: E402
+
 SCRATCH = Path(tempfile.mkdtemp(prefix="burnqed-load-"))
 os.environ.setdefault("BURNQED_VAR_DIR", str(SCRATCH))
 os.environ["DATABASE_URL"] = f"sqlite:///{SCRATCH}/load.sqlite3"
@@ -32,17 +34,6 @@ os.environ["PYTHONUNBUFFERED"] = "1"
 
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
 
 
 def start_daphne(port: int, log: Path) -> subprocess.Popen:
