@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from burnqed_web import embedded_redis
 
-    var = Path(settings.VAR_DIR) / "expert_iteration"
+    var = Path(settings.VAR_DIR) / "data" / "expert_iteration"  # under a data root: runs may read what it writes
     var.mkdir(parents=True, exist_ok=True)
     children: list[subprocess.Popen] = []
     started = time.monotonic()
