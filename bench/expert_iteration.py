@@ -44,8 +44,25 @@ TINY = {
             "lora_r": 4, "lora_alpha": 8},
     "ebm": {"steps": 2, "batch_size": 2, "log_every": 1, "eval_every": 1, "temperature_check_every": 1},
 }
+# Training statements `intros` then `linarith` prove: --tiny's search finds proofs even with a random policy.
+TINY_TRAIN = ("mathd_algebra_398", "mathd_algebra_400", "mathd_algebra_412")
 # The probe tactics help iteration 0 find first proofs on the training theorems; evaluations never use them.
 TRAIN_PROBES = ["intros", "norm_num", "linarith", "nlinarith", "positivity", "omega"]
+
+
+def sizes(args: argparse.Namespace) -> dict:
+    """The default sizes (FULL or TINY) with what the command line overrides."""
+    chosen = json.loads(json.dumps(TINY if args.tiny else FULL))
+    for option, keys in (("train_limit", ("train_limit",)), ("eval_limit", ("eval_limit",)),
+                         ("nodes", ("max_nodes",)), ("sft_steps", ("sft", "max_steps")), ("ebm_steps", ("ebm", "steps"))):
+        value = getattr(args, option)
+        if value is not None:
+            *path, last = keys
+            target = chosen
+            for key in path:
+                target = target[key]
+            target[last] = value
+    return chosen
 
 
 def answers(url: str) -> bool:
@@ -67,19 +84,27 @@ def setup_django() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
-def import_benchmark(tiny: bool) -> tuple[str, str]:
-    """data/embedded/ as two datasets (names say what they are); --tiny: three statements of each."""
+def import_benchmark(tiny: bool, train_limit: int, eval_limit: int) -> tuple[str, str]:
+    """data/embedded/ as two datasets of a fixed sample each (seeded, so every run and every resume searches the
+    same statements; a sample, not the first names, which would be all AIME and AMC); --tiny: three of each."""
+    import random
+
     from prover.models import Dataset
     from prover.services import import_dataset
 
     names = []
-    for part, file in (("train", "train.json"), ("heldout", "heldout.json")):
-        name = f"embedded-{part}" + ("-smoke" if tiny else "")
+    for part, file, limit in (("train", "train.json", train_limit), ("heldout", "heldout.json", eval_limit)):
+        name = f"embedded-{part}-smoke" if tiny else f"embedded-{part}-sample{limit}"
         if not Dataset.objects.filter(name=name).exists():
             body = json.loads((EMBEDDED / file).read_text(encoding="utf-8"))
-            if tiny:  # the shortest statements with hypotheses: quick to search, yet a tree with dead ends
-                body["theorems"] = sorted((t for t in body["theorems"] if t["statement"].startswith("∀")),
-                                          key=lambda t: (len(t["statement"]), t["name"]))[:3]
+            theorems = sorted(body["theorems"], key=lambda t: t["name"])
+            if tiny:  # training: three the probe tactics prove (so iteration 1 has positives); held out: short ones
+                theorems = ([t for t in theorems if t["name"] in TINY_TRAIN] if part == "train" else
+                            sorted((t for t in theorems if t["statement"].startswith("∀")),
+                                   key=lambda t: (len(t["statement"]), t["name"]))[:3])
+            else:
+                theorems = random.Random(0).sample(theorems, min(limit, len(theorems)))
+            body["theorems"] = sorted(theorems, key=lambda t: t["name"])
             import_dataset(name=name, text=json.dumps(body, ensure_ascii=False), format="benchmark-json")
         names.append(name)
     return names[0], names[1]
@@ -130,22 +155,25 @@ def wait_for_health(url: str, children: list[subprocess.Popen], timeout_s: float
     raise SystemExit(f"{url} did not answer within {timeout_s:.0f} s")
 
 
-def iteration_config(sizes: dict, train: str, heldout: str, seed: int, policy_url: str, model_path: str) -> dict:
+def iteration_config(sizes: dict, train: str, heldout: str, policy_url: str, model_path: str) -> dict:
+    """Iteration 0's settings: the base model (no seed data, so no training), evaluated and searching the training
+    theorems with probe tactics; `drive` adds the seed data from iteration 1 on."""
     search = {"strategy": "best_first", "max_nodes": sizes["max_nodes"], "num_candidates": sizes["num_candidates"],
               "max_tactic_tokens": sizes["max_tactic_tokens"], "timeout_s": 120}
     return {
-        "train_dataset": train, "eval_dataset": heldout, "train_limit": sizes["train_limit"],
-        "eval_limit": sizes["eval_limit"], "policy_training": "sft", "configs": ["A", "B"],
-        "model_path": model_path, "seed_data": [seed],
+        "train_dataset": train, "eval_dataset": heldout, "policy_training": "sft", "configs": ["A", "B"],
+        "model_path": model_path, "seed_data": [],
         "search": search, "train_search": {**search, "probe_tactics": TRAIN_PROBES},
-        "run": {"policy_url": policy_url, "encoder_url": policy_url, "lean": "minilean", "lean_workers": 1,
-                "concurrency": 1, "chunk_size": 50},
+        # Two theorems at a time: their /generate requests share the server's decode batches.
+        "run": {"policy_url": policy_url, "encoder_url": policy_url, "lean": "minilean", "lean_workers": 2,
+                "concurrency": 2, "chunk_size": 50},
         "sft": sizes["sft"], "ebm": sizes["ebm"],
     }
 
 
-def drive(name: str, iterations: int, config: dict, poll_s: float) -> list:
-    """Launch or continue the chain called `name` until `iterations` iterations are finished; the chain."""
+def drive(name: str, iterations: int, config: dict, seed: int, poll_s: float) -> list:
+    """Launch or continue the chain called `name` until `iterations` iterations are finished; the chain.
+    Iteration 0 is the base model; every later one trains on what earlier ones found plus the seed data."""
     import io
 
     from django.contrib.auth import get_user_model
@@ -155,8 +183,6 @@ def drive(name: str, iterations: int, config: dict, poll_s: float) -> list:
     from iterations.models import Iteration
     from iterations.selectors import chain_of
     from iterations.services import advance_iteration, launch_iteration, resume_iteration
-    from jobs.errors import ServiceError
-    from jobs.lifecycle import settle
     from jobs.models import JobStatus
 
     # No password (it never logs in); its API token is not printed.
@@ -164,7 +190,7 @@ def drive(name: str, iterations: int, config: dict, poll_s: float) -> list:
     user = get_user_model().objects.get(username="expert-iteration")
     root = Iteration.objects.filter(name=name, parent=None).order_by("created_at").first()
     if root is None:
-        root = launch_iteration(user=user, config={**config, "chain_length": iterations}, name=name)
+        root = launch_iteration(user=user, config={**config, "chain_length": 1}, name=name)
         print(f"launched iteration chain {root.pk} ({name!r})", flush=True)
     else:
         print(f"continuing iteration chain {root.pk} ({name!r})", flush=True)
@@ -177,8 +203,8 @@ def drive(name: str, iterations: int, config: dict, poll_s: float) -> list:
             if len(chain) >= iterations:
                 return chain
             if not last.children.exists():  # the chain stopped (probes) or was shorter: go on from here
-                launch_iteration(user=user, config={**last.config, "chain_length": iterations}, parent=last,
-                                 name=f"{name} · {last.number + 1}")
+                launch_iteration(user=user, config={**last.config, "seed_data": [seed], "chain_length": iterations},
+                                 parent=last, name=f"{name} · {last.number + 1}")
             continue
         if last.status == JobStatus.FAILED:
             if resumed:  # once per invocation: a step that fails again needs a look, not a loop
@@ -188,25 +214,7 @@ def drive(name: str, iterations: int, config: dict, poll_s: float) -> list:
             resumed = True
         elif last.status == JobStatus.CANCELLED:
             raise SystemExit(f"iteration {last.pk} was cancelled; launch a chain with another --name")
-        try:
-            advance_iteration(iteration_id=last.pk)  # idempotent: what the beat would do
-        except ServiceError as exc:
-            step = last.steps.filter(status="pending").order_by("position").first()
-            if step is None or step.name != steps.PROBES:
-                raise
-            # Workaround (reported): the training app has no `probes` loop yet, so launching the probes step
-            # raises and rolls back the advance, including its record of the finished search. Record that
-            # (the service's own step settling), mark probes not launched, and let the chain go on without it.
-            from django.db import transaction
-
-            from iterations import services
-
-            with transaction.atomic():
-                for running in last.steps.filter(status="running"):
-                    services._settle_step(last, running)
-                step.status, step.error = "failed", f"not launched: {exc.message}"
-                step.save(update_fields=["status", "error"])
-                settle(job=last, to=JobStatus.FAILED, error=f"probes step not launched: {exc.message}")
+        advance_iteration(iteration_id=last.pk)  # idempotent: what the beat would do
         line = " ".join(f"{s.name}:{s.status}" for s in last.steps.order_by("position"))
         if line != last_line:
             print(f"[{time.strftime('%H:%M:%S')}] iteration {last.number}: {line}", flush=True)
@@ -275,6 +283,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port of the server it starts (default 30090, tiny 30091)")
     parser.add_argument("--ship", action="store_true", help="copy the final adapter and EBM to data/embedded/model/")
     parser.add_argument("--poll", type=float, default=2.0, help="seconds between advances")
+    for option, help in (("train-limit", "training theorems searched per iteration"),
+                         ("eval-limit", "held-out theorems per evaluation"), ("nodes", "node budget per theorem"),
+                         ("sft-steps", "SFT optimizer steps per iteration"), ("ebm-steps", "EBM steps per EBM")):
+        parser.add_argument(f"--{option}", type=int, default=None, help=f"{help} (default: the sizes above)")
     args = parser.parse_args(argv)
     import signal
 
@@ -305,16 +317,17 @@ def main(argv: list[str] | None = None) -> int:
             children.append(start_server(model_dir, port, var / "server.log"))
         if not args.no_worker:
             children.append(start_worker(var / "worker.log"))
-        train, heldout = import_benchmark(args.tiny)
+        chosen = sizes(args)
+        train, heldout = import_benchmark(args.tiny, chosen["train_limit"], chosen["eval_limit"])
         seed = seed_artifact(args.tiny, var)
         wait_for_health(policy_url, children, timeout_s=900)
         if model_dir is None:
             from prover.serving.embedded_model import ensure_embedded_model
 
             model_dir = ensure_embedded_model()
-        config = iteration_config(TINY if args.tiny else FULL, train, heldout, seed, policy_url, str(model_dir))
+        config = iteration_config(chosen, train, heldout, policy_url, str(model_dir))
         name = args.name or ("embedded-tiny" if args.tiny else "embedded")
-        chain = drive(name, args.iterations, config, args.poll)
+        chain = drive(name, args.iterations, config, seed, args.poll)
         print()
         print(report(chain))
         print(f"\ntotal wall time of this invocation: {time.monotonic() - started:.0f} s (minilean results)")

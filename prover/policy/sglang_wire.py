@@ -111,7 +111,9 @@ def _completion(item: object, where: str, max_new_tokens: int) -> Completion:
         finish_reason == "length" if finish_reason is not None else completion_tokens >= max_new_tokens
     )
     return Completion(
-        text=text,
+        # A model may emit NUL (random or small models do). No Lean tactic holds one, and PostgreSQL text and
+        # jsonb cannot store one, so it becomes U+FFFD here: the candidate stays (and fails in Lean) as it was.
+        text=text.replace("\x00", "\ufffd"),
         logprob=_summed_logprob(meta, where),
         prompt_tokens=_token_count(meta, "prompt_tokens", where),
         completion_tokens=completion_tokens,

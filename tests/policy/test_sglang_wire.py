@@ -34,6 +34,12 @@ def test_request_body_shapes() -> None:
     assert many["sampling_params"]["stop"] == ["```"]
 
 
+def test_a_nul_in_generated_text_becomes_a_replacement_character() -> None:
+    # Small random models emit NUL; PostgreSQL cannot store it in a tactic, and no Lean tactic holds one.
+    [completion] = parse_generate_reply(item("norm_num\x00\x00x", [-1.0]), sent=1, max_new_tokens=4)
+    assert completion.text == "norm_num\ufffd\ufffdx"
+
+
 def test_finish_reason_forms_and_truncation() -> None:
     reply = [
         item("a", [-0.5, -0.25], finish={"type": "length", "length": 2}),
