@@ -39,13 +39,14 @@ FULL = {
     "ebm": {"steps": 300, "batch_size": 16, "log_every": 10, "eval_every": 100},
 }
 TINY = {
+    "train_probes": ["constructor"],  # `constructor` then `linarith` twice: proof paths with states at depth >= 2
     "train_limit": 3, "eval_limit": 3, "max_nodes": 6, "num_candidates": 2, "max_tactic_tokens": 8,
     "sft": {"max_steps": 2, "batch_size": 2, "grad_accum": 1, "max_length": 512, "eval_every": 0, "log_every": 1,
             "lora_r": 4, "lora_alpha": 8},
     "ebm": {"steps": 2, "batch_size": 2, "log_every": 1, "eval_every": 1, "temperature_check_every": 1},
 }
-# Training statements `intros` then `linarith` prove: --tiny's search finds proofs even with a random policy.
-TINY_TRAIN = ("mathd_algebra_398", "mathd_algebra_400", "mathd_algebra_412")
+# Training statements the probe tactics prove (`intros`, then `linarith` or `constructor <;> linarith`): --tiny's search finds proofs even with a random policy.
+TINY_TRAIN = ("algebra_absxm1pabsxpabsxp1eqxp2_0leqxleq1", "mathd_algebra_44", "mathd_algebra_400")
 # The probe tactics help iteration 0 find first proofs on the training theorems; evaluations never use them.
 TRAIN_PROBES = ["intros", "norm_num", "linarith", "nlinarith", "positivity", "omega"]
 
@@ -163,7 +164,7 @@ def iteration_config(sizes: dict, train: str, heldout: str, policy_url: str, mod
     return {
         "train_dataset": train, "eval_dataset": heldout, "policy_training": "sft", "configs": ["A", "B"],
         "model_path": model_path, "seed_data": [],
-        "search": search, "train_search": {**search, "probe_tactics": TRAIN_PROBES},
+        "search": search, "train_search": {**search, "probe_tactics": TRAIN_PROBES + sizes.get("train_probes", [])},
         # Two theorems at a time: their /generate requests share the server's decode batches.
         "run": {"policy_url": policy_url, "encoder_url": policy_url, "lean": "minilean", "lean_workers": 2,
                 "concurrency": 2, "chunk_size": 50},

@@ -41,6 +41,15 @@ def _eval(step: IterationStep | None) -> Figure:
                   out.get("nodes"), out.get("tokens"))
 
 
+def _why_missing(metric: str, values: dict) -> str:
+    """A probe figure the probe run could not compute, said as the reason (a small probe set, typically)."""
+    if metric.endswith("rank1_depth4"):
+        return "n/a: no decision point at depth 4+"
+    if metric.endswith("linear_probe_acc"):
+        return f"n/a: {values.get('probe/size', 0):.0f} probe states, fewer than 2 of a label"
+    return "n/a"
+
+
 def _probe(step: IterationStep | None, metric: str) -> Figure:
     if step is None:
         return Figure(None)
@@ -52,7 +61,7 @@ def _probe(step: IterationStep | None, metric: str) -> Figure:
         if per_head:
             source, value = max(per_head.items(), key=lambda kv: kv[1])
             return Figure(value, f"/training/{step.outputs['training']}/", f"{value:.3f}", source=source)
-        return Figure(None)
+        return Figure(None, f"/training/{step.outputs['training']}/", _why_missing(metric, values))
     return Figure(value, f"/training/{step.outputs['training']}/", f"{value:.3f}")
 
 
