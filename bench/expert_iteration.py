@@ -180,7 +180,6 @@ def drive(name: str, iterations: int, config: dict, seed: int, poll_s: float) ->
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from iterations import plan as steps
     from iterations.models import Iteration
     from iterations.selectors import chain_of
     from iterations.services import advance_iteration, launch_iteration, resume_iteration
@@ -200,7 +199,7 @@ def drive(name: str, iterations: int, config: dict, seed: int, poll_s: float) ->
         chain = chain_of(root)
         last = chain[-1]
         last.refresh_from_db()
-        if last.status == JobStatus.SUCCEEDED or _only_probes_failed(last, steps):
+        if last.status == JobStatus.SUCCEEDED:  # a failed probes step does not fail it (remeasure below)
             if len(chain) >= iterations:
                 return chain
             if not last.children.exists():  # the chain stopped (probes) or was shorter: go on from here
@@ -223,9 +222,27 @@ def drive(name: str, iterations: int, config: dict, seed: int, poll_s: float) ->
         time.sleep(poll_s)
 
 
-def _only_probes_failed(iteration, steps) -> bool:
-    failed = list(iteration.steps.filter(status="failed").values_list("name", flat=True))
-    return iteration.status == "failed" and failed == [steps.PROBES]
+def remeasure(chain: list, poll_s: float) -> None:
+    """Take again the probes of iterations whose probe set could not be built at the time (the first searches
+    prove little at depth >= 2): passes over the chain until one changes nothing."""
+    from django.contrib.auth import get_user_model
+
+    from iterations import plan as steps
+    from iterations.services import advance_iteration, resume_iteration
+
+    user = get_user_model().objects.get(username="expert-iteration")
+    while True:
+        retaken = False
+        for iteration in chain:
+            if not iteration.steps.filter(name=steps.PROBES, status="failed").exists():
+                continue
+            print(f"[{time.strftime('%H:%M:%S')}] iteration {iteration.number}: probes again", flush=True)
+            resume_iteration(user=user, iteration=iteration)
+            while advance_iteration(iteration_id=iteration.pk) == "running":
+                time.sleep(poll_s)
+            retaken |= iteration.steps.filter(name=steps.PROBES, status="done").exists()
+        if not retaken:
+            return
 
 
 def _cell(figure) -> str:
@@ -256,6 +273,31 @@ def report(chain: list) -> str:
             parts.append(f"{step.name} {wall:.0f}" if wall is not None else f"{step.name} {step.status}")
         lines.append(f"  iteration {iteration.number}: " + ", ".join(parts))
     return "\n".join(lines)
+
+
+def policy_check(chain: list, problems: int) -> str:
+    """The trained policy as a fuzzer of minilean: the tactics it applied most in its held-out evaluations
+    (whole tactics, as it emitted them) join every script of a soundness search, whose every closed goal is
+    checked without minilean (z3, or a grid)."""
+    from collections import Counter
+
+    from iterations import plan as steps
+    from minilean.soundness import search
+    from prover.models import ProofNode
+
+    runs = [step.outputs["run"] for iteration in chain[1:] for step in iteration.steps.filter(status="done")
+            if step.name in steps.EVALS and "run" in step.outputs]
+    applied = ProofNode.objects.filter(run_id__in=runs).exclude(parent_node_id=None).exclude(kind="failed_tactic")
+    counts = Counter(applied.values_list("tactic", flat=True))
+    tactics = [tactic for tactic, _ in counts.most_common(20) if not tactic.startswith("intro")]
+    if not tactics:
+        return "policy check: the trained policies applied no tactic besides intro on held-out statements"
+    report = search(problems, seed=0, scripts_per_problem=4, extra_scripts=tactics)
+    shown = ", ".join(f"{t!r} x{counts[t]}" for t in tactics[:8])
+    return (f"policy check: its {len(tactics)} most applied tactics (besides intro: {shown}) on every one of "
+            f"{report.problems} random problems: {report.closed} goals closed, {report.proved_true} confirmed by "
+            f"z3, {report.grid_only} by grid only, counterexamples: {len(report.counterexamples)}"
+            + "".join(f"\n  COUNTEREXAMPLE {st} := by {sc} at {cx}" for st, sc, cx in report.counterexamples))
 
 
 def ship(chain: list) -> None:
@@ -329,8 +371,10 @@ def main(argv: list[str] | None = None) -> int:
         config = iteration_config(chosen, train, heldout, policy_url, str(model_dir))
         name = args.name or ("embedded-tiny" if args.tiny else "embedded")
         chain = drive(name, args.iterations, config, seed, args.poll)
+        remeasure(chain, args.poll)
         print()
         print(report(chain))
+        print(policy_check(chain, problems=10 if args.tiny else 100))
         print(f"\ntotal wall time of this invocation: {time.monotonic() - started:.0f} s (minilean results)")
         if args.ship:
             ship(chain)

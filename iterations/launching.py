@@ -13,6 +13,7 @@ from training.services import launch_training
 
 from . import plan as steps
 from .models import Iteration, IterationStep
+from .selectors import chain_of
 from .spec import IterationSpec
 
 
@@ -48,8 +49,9 @@ def earlier_trajectories(iteration: Iteration) -> list[Artifact]:
 
 
 def chain_probe_set(iteration: Iteration) -> Artifact | None:
-    """The chain's one probe set (built by the first probes step that ran), so every policy is measured alike."""
-    for earlier in iteration.chain():
+    """The chain's one probe set (built by the first probes step that could), so every policy is measured alike;
+    an iteration measured again later finds the set a later iteration built."""
+    for earlier in chain_of(iteration):
         probe_set = _output(earlier, steps.PROBES, "probe_set")
         if probe_set is not None:
             return probe_set
@@ -120,7 +122,7 @@ def launch_step(iteration: Iteration, name: str):
         trajectories = [] if probe_set is not None else [
             *earlier_trajectories(iteration), *filter(None, [_output(iteration, steps.SEARCH, "trajectories")])]
         return launch_training(user=user, kind="probes", config=config, name=label, base_checkpoint=policy,
-                               inputs=trajectories[:1])
+                               inputs=trajectories)  # all searched so far: the first search may be too shallow
     raise ValueError(f"unknown iteration step {name!r}")
 
 

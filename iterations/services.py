@@ -220,7 +220,7 @@ def _settle_step(iteration: Iteration, step: IterationStep) -> bool:
 def _continue_chain(iteration: Iteration) -> None:
     spec = IterationSpec.from_mapping(iteration.config)
     chain = iteration.chain()
-    if len(chain) < spec.chain_length:
+    if len(chain) < spec.chain_length and not iteration.children.exists():  # a re-measured one has its child
         launch_iteration(user=iteration.owner, config=iteration.config, parent=iteration,
                          name=_next_name(iteration))
 
@@ -230,13 +230,18 @@ def _next_name(iteration: Iteration) -> str:
 
 
 def resume_iteration(*, user, iteration: Iteration) -> Iteration:
-    """A failed iteration again from its first unfinished step (the steps before it are kept)."""
+    """A failed iteration again from its first unfinished step (the steps before it are kept); a succeeded one
+    whose measurements failed (e.g. too few states for a probe set at the time) takes them again, now that
+    later iterations may have searched more."""
     if not can_launch(user):
         raise ServiceError("resuming iterations needs the researcher or admin role")
     with transaction.atomic():
         iteration = Iteration.objects.select_for_update().get(pk=iteration.pk)
-        if iteration.status != JobStatus.FAILED:
-            raise ServiceError(f"iteration {iteration.pk} is {iteration.status}: only a failed one resumes")
+        remeasure = iteration.status == JobStatus.SUCCEEDED and iteration.steps.filter(
+            status=Status.FAILED, name__in=steps.MEASUREMENTS).exists()
+        if iteration.status != JobStatus.FAILED and not remeasure:
+            raise ServiceError(f"iteration {iteration.pk} is {iteration.status}: only a failed one resumes "
+                               "(or a succeeded one with failed measurements)")
         iteration.steps.filter(status=Status.FAILED).update(status=Status.PENDING, attempts=0, finished_at=None)
         Iteration.objects.filter(pk=iteration.pk).update(status=JobStatus.RUNNING, error="", finished_at=None)
         transaction.on_commit(lambda: _schedule(iteration.pk))

@@ -19,6 +19,7 @@ import itertools
 import math
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -523,7 +524,9 @@ class Report:
 
 
 def search(problems: int, seed: int = 0, scripts_per_problem: int = 14, solver_ms: int = 1000,
-           z3_ms: int = 2000, deadline_s: float | None = None) -> Report:
+           z3_ms: int = 2000, deadline_s: float | None = None, extra_scripts: Sequence[str] = ()) -> Report:
+    """`extra_scripts` run on every problem besides the generated ones: e.g. the tactics a trained policy emits
+    most (a policy trained against a verifier is the strongest fuzzer of its holes)."""
     from .frontend import check_declaration
 
     rng = random.Random(seed)
@@ -537,7 +540,7 @@ def search(problems: int, seed: int = 0, scripts_per_problem: int = 14, solver_m
         report.problems += 1
         statement = problem.statement()
         verdict: tuple[str, dict | None] | None = None
-        for script in scripts(problem, rng, scripts_per_problem):
+        for script in [*scripts(problem, rng, scripts_per_problem), *extra_scripts]:
             report.scripts += 1
             try:
                 messages, _, used_sorry = check_declaration(f"theorem t {statement} := by\n  {script}",

@@ -24,6 +24,15 @@ def test_no_counterexample_to_any_closed_goal(seed):
     assert report.proved_true >= 0.8 * report.closed
 
 
+def test_extra_scripts_run_on_every_problem_and_what_they_close_is_checked():
+    # how a trained policy's own tactics are fuzzed: they join the generated scripts on every problem
+    plain = search(12, seed=3, scripts_per_problem=2)
+    extra = search(12, seed=3, scripts_per_problem=2, extra_scripts=["nlinarith", "norm_num"])
+    assert extra.scripts == plain.scripts + 2 * extra.problems
+    assert extra.closed > plain.closed and not extra.counterexamples
+    assert extra.proved_true + extra.grid_only == extra.closed
+
+
 def test_the_oracle_finds_the_audit_counterexamples():
     # the oracle sees that the false claims of the audit are false, so it would have caught those holes
     x = ("var", "x", REAL)

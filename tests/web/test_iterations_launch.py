@@ -138,3 +138,36 @@ def test_a_checkpoint_whose_centroid_fell_by_more_than_half_is_flagged_and_not_t
     page = client.get(f"/artifacts/{collapsed.pk}/").content.decode()
     assert "collapsed" in page.lower() and "iter0" in page
     assert "collapsed" not in client.get(f"/artifacts/{healthy.pk}/").content.decode().lower()
+
+
+def test_a_succeeded_iteration_takes_its_failed_probes_again_without_a_second_child(researcher, settings):
+    # the first search of a chain may be too shallow for a probe set: the probes fail, the chain goes on; later,
+    # resuming that iteration takes the probes again (and only them), and does not launch another next iteration
+    from iterations.models import IterationStep
+    from iterations.services import _continue_chain, launch_iteration, resume_iteration
+    from jobs.errors import ServiceError
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    import_datasets()
+    first = launch_iteration(user=researcher, config={**GOOD, "chain_length": 2})
+    child = launch_iteration(user=researcher, config={**GOOD, "chain_length": 2}, parent=first)
+    done = {"status": "done", "attempts": 1}
+    for position, name in enumerate(["eval_llm", "search"]):
+        IterationStep.objects.create(iteration=first, position=position, name=name, **done)
+    probes = IterationStep.objects.create(iteration=first, position=2, name="probes", status="failed", attempts=2,
+                                          error="ProbeSetError: the probe set needs states of both labels")
+    Iteration.objects.filter(pk=first.pk).update(status="succeeded")
+    first.refresh_from_db()
+
+    resumed = resume_iteration(user=researcher, iteration=first)
+    probes.refresh_from_db()
+    assert resumed.status == "running" and (probes.status, probes.attempts) == ("pending", 0)
+    assert set(first.steps.exclude(name="probes").values_list("status", flat=True)) == {"done"}
+    _continue_chain(first)  # what finishing it again does: the next iteration exists already
+    assert list(first.children.all()) == [child]
+
+    Iteration.objects.filter(pk=first.pk).update(status="succeeded")
+    IterationStep.objects.filter(pk=probes.pk).update(status="done")
+    first.refresh_from_db()
+    with pytest.raises(ServiceError, match="only a failed one resumes"):
+        resume_iteration(user=researcher, iteration=first)  # nothing left to take again
