@@ -242,7 +242,9 @@ def resume_iteration(*, user, iteration: Iteration) -> Iteration:
         if iteration.status != JobStatus.FAILED and not remeasure:
             raise ServiceError(f"iteration {iteration.pk} is {iteration.status}: only a failed one resumes "
                                "(or a succeeded one with failed measurements)")
-        iteration.steps.filter(status=Status.FAILED).update(status=Status.PENDING, attempts=0, finished_at=None)
+        # started_at too: a resumed step's wall time is that of its new attempt, not the hours in between
+        iteration.steps.filter(status=Status.FAILED).update(status=Status.PENDING, attempts=0, finished_at=None,
+                                                             started_at=None)
         Iteration.objects.filter(pk=iteration.pk).update(status=JobStatus.RUNNING, error="", finished_at=None)
         transaction.on_commit(lambda: _schedule(iteration.pk))
     iteration.refresh_from_db()

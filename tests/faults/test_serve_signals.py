@@ -29,10 +29,17 @@ def slow_policy():
     policy.wait()
 
 
-@pytest.mark.parametrize("signals", [[signal.SIGINT], [signal.SIGTERM], [signal.SIGTERM, signal.SIGINT, signal.SIGTERM]],
-                         ids=["SIGINT", "SIGTERM", "impatient"])
-def test_a_signal_to_serve_alone_stops_every_child(tmp_path, signals, slow_policy):
-    """`impatient`: a process manager that repeats itself must not interrupt the cleanup half-way."""
+def ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("signals,start", [([signal.SIGINT], None), ([signal.SIGTERM], None),
+                                           ([signal.SIGTERM, signal.SIGINT, signal.SIGTERM], None),
+                                           ([signal.SIGINT], ignore_sigint)],
+                         ids=["SIGINT", "SIGTERM", "impatient", "SIGINT-started-in-background"])
+def test_a_signal_to_serve_alone_stops_every_child(tmp_path, signals, start, slow_policy):
+    """`impatient`: a process manager that repeats itself must not interrupt the cleanup half-way.
+    `SIGINT-started-in-background`: a shell script's `serve &` (or nohup) hands serve SIGINT ignored."""
     port, redis_port = free_port(), free_port()
     env = {**os.environ, "BURNQED_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/serve.sqlite3",
            "BURNQED_EMBEDDED_REDIS_PORT": str(redis_port), "PYTHONUNBUFFERED": "1",
@@ -41,7 +48,8 @@ def test_a_signal_to_serve_alone_stops_every_child(tmp_path, signals, slow_polic
     log = tmp_path / "serve.log"
     # Its own session: the signal below reaches serve only, as from a process manager, not a terminal's Ctrl-C.
     serve = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port)], cwd=ROOT,
-                             env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+                             env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
+                             preexec_fn=start)
     try:
         deadline = time.monotonic() + 180
         while " received" not in log.read_text():  # celery: the demo's first chunk reached the worker

@@ -145,6 +145,8 @@ def test_a_succeeded_iteration_takes_its_failed_probes_again_without_a_second_ch
     # resuming that iteration takes the probes again (and only them), and does not launch another next iteration
     from iterations.models import IterationStep
     from iterations.services import _continue_chain, launch_iteration, resume_iteration
+    from django.utils import timezone
+
     from jobs.errors import ServiceError
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
@@ -155,13 +157,14 @@ def test_a_succeeded_iteration_takes_its_failed_probes_again_without_a_second_ch
     for position, name in enumerate(["eval_llm", "search"]):
         IterationStep.objects.create(iteration=first, position=position, name=name, **done)
     probes = IterationStep.objects.create(iteration=first, position=2, name="probes", status="failed", attempts=2,
-                                          error="ProbeSetError: the probe set needs states of both labels")
+                                          error="ProbeSetError: the probe set needs states of both labels",
+                                          started_at=timezone.now())
     Iteration.objects.filter(pk=first.pk).update(status="succeeded")
     first.refresh_from_db()
 
     resumed = resume_iteration(user=researcher, iteration=first)
     probes.refresh_from_db()
-    assert resumed.status == "running" and (probes.status, probes.attempts) == ("pending", 0)
+    assert resumed.status == "running" and (probes.status, probes.attempts, probes.started_at) == ("pending", 0, None)
     assert set(first.steps.exclude(name="probes").values_list("status", flat=True)) == {"done"}
     _continue_chain(first)  # what finishing it again does: the next iteration exists already
     assert list(first.children.all()) == [child]

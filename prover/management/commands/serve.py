@@ -63,6 +63,9 @@ class Command(BaseCommand):
         children: list[subprocess.Popen] = []
         # SIGTERM (e.g. `kill`) must run the cleanup below too, or the worker and servers outlive us.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        # SIGINT too, explicitly: started in the background by a script or nohup, a process inherits SIGINT
+        # ignored, and Python then never raises KeyboardInterrupt, so `kill -INT` did nothing.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             redis_process = embedded_redis.ensure_running_for_settings()
             if redis_process:
