@@ -143,10 +143,10 @@ def test_a_checkpoint_whose_centroid_fell_by_more_than_half_is_flagged_and_not_t
 def test_a_succeeded_iteration_takes_its_failed_probes_again_without_a_second_child(researcher, settings):
     # the first search of a chain may be too shallow for a probe set: the probes fail, the chain goes on; later,
     # resuming that iteration takes the probes again (and only them), and does not launch another next iteration
-    from iterations.models import IterationStep
-    from iterations.services import _continue_chain, launch_iteration, resume_iteration
     from django.utils import timezone
 
+    from iterations.models import IterationStep
+    from iterations.services import _continue_chain, launch_iteration, resume_iteration
     from jobs.errors import ServiceError
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
