@@ -42,7 +42,10 @@ class Situation:
 
 def plan(spec: IterationSpec, situation: Situation) -> list[str]:
     steps = []
-    trains = spec.policy_training != "none" and (bool(spec.seed_data) or situation.has_trajectories)
+    # Joint training needs both streams (SFT data and trajectories): a joint chain's first iteration, with
+    # nothing searched yet, is the base model (it searches; the next one trains).
+    trains = spec.policy_training != "none" and (situation.has_trajectories if spec.policy_training == "joint"
+                                                 else bool(spec.seed_data) or situation.has_trajectories)
     if trains:
         steps.append(TRAIN_POLICY)
     if situation.has_trajectories:

@@ -129,3 +129,40 @@ def test_a_worker_killed_mid_chain_costs_only_the_step_it_was_in(researcher, cel
     assert Run.objects.filter(config__dataset="train").count() == 1
     assert Artifact.objects.filter(kind="trajectories", producer_id=killed_run.pk).count() == 0
     assert Artifact.objects.filter(kind="trajectories").count() == 2
+
+
+def test_a_joint_chain_trains_lora_and_head_together_and_evaluates_config_c(
+        researcher, celery_worker_process, tiny_model, prover_policy, encoder_url, tmp_path):
+    """Config C: iteration 0 is the base model (joint training needs trajectories, and there are none yet);
+    iteration 1 trains joint SFT + InfoNCE on the seed data and iteration 0's trajectories, and evaluates its
+    jointly trained head beside A and B at the same node budget."""
+    import_datasets()
+    seed = seed_data(tmp_path)
+    joint = {"max_steps": 2, "batch_size": 2, "contrastive_batch_size": 2, "lora_r": 4, "lora_alpha": 8,
+             "max_length": 256, "log_every": 1}
+    first = launch_iteration(user=researcher, name="joint", config=iteration_config(
+        model=tiny_model, policy_url=prover_policy, encoder_url=encoder_url, seed=seed, chain_length=2,
+        policy_training="joint", configs=["A", "B", "C"], joint=joint))
+    first = wait_iteration(first, log=celery_worker_process.log_path)
+    assert first.status == "succeeded", (first.error, list(first.steps.values_list("name", "status", "error")))
+    assert [s.name for s in first.steps.all()] == [steps.EVAL_LLM, steps.SEARCH, steps.PROBES]
+
+    second = wait_iteration(Iteration.objects.get(parent=first), timeout_s=300)
+    assert second.status == "succeeded", (second.error, list(second.steps.values_list("name", "status", "error")))
+    assert [s.name for s in second.steps.all()] == [
+        steps.TRAIN_POLICY, steps.EBM_A, steps.EBM_B, steps.EVAL_LLM, steps.EVAL_A, steps.EVAL_B, steps.EVAL_C,
+        steps.SEARCH, steps.PROBES]
+    by_name = {s.name: s for s in second.steps.all()}
+    trained = TrainingRun.objects.get(pk=by_name[steps.TRAIN_POLICY].job_id)
+    first_data = Artifact.objects.get(pk=first.steps.get(name=steps.SEARCH).outputs["artifacts"]["trajectories"])
+    assert trained.kind == "joint" and {seed, first_data} <= set(trained.inputs.all())
+    head_c = Artifact.objects.get(pk=by_name[steps.TRAIN_POLICY].outputs["artifacts"]["head"])
+    adapter = Artifact.objects.get(pk=by_name[steps.TRAIN_POLICY].outputs["artifacts"]["adapter"])
+    eval_c = Run.objects.get(pk=by_name[steps.EVAL_C].job_id)
+    assert eval_c.config["ebm_path"] == head_c.path and eval_c.config["adapter"] == adapter.path
+    budgets = {Run.objects.get(pk=by_name[n].job_id).config["search"]["max_nodes"]
+               for n in (steps.EVAL_LLM, steps.EVAL_A, steps.EVAL_B, steps.EVAL_C)}
+    assert len(budgets) == 1
+    figures = iteration_figures(second)
+    assert figures["C"].label.endswith("/2") and figures["C"].link == f"/runs/{eval_c.pk}/"
+    assert figures["ebm"].source in ("A", "B", "C")
