@@ -158,7 +158,7 @@ def wait_for_health(url: str, children: list[subprocess.Popen], timeout_s: float
 
 def iteration_config(sizes: dict, train: str, heldout: str, policy_url: str, model_path: str) -> dict:
     """Iteration 0's settings: the base model (no seed data, so no training), evaluated and searching the training
-    theorems with probe tactics; `drive` adds the seed data from iteration 1 on."""
+    theorems with probe tactics; `drive` adds seed SFT data from iteration 1 on."""
     search = {"strategy": "best_first", "max_nodes": sizes["max_nodes"], "num_candidates": sizes["num_candidates"],
               "max_tactic_tokens": sizes["max_tactic_tokens"], "timeout_s": 120}
     return {
@@ -174,7 +174,7 @@ def iteration_config(sizes: dict, train: str, heldout: str, policy_url: str, mod
 
 def drive(name: str, iterations: int, config: dict, seed: int, poll_s: float) -> list:
     """Launch or continue the chain called `name` until `iterations` iterations are finished; the chain.
-    Iteration 0 is the base model; every later one trains on what earlier ones found plus the seed data."""
+    Iteration 0 is the base model; every later one trains on what earlier ones found plus seed SFT data."""
     import io
 
     from django.contrib.auth import get_user_model

@@ -50,7 +50,8 @@ def test_an_eval_chunk_of_a_killed_worker_is_redelivered_and_finished_once(resea
     results = TheoremResult.objects.filter(run=run)
     assert results.count() == 3 and run.theorems_done == 3
     assert not results.filter(status__in=["pending", "running"]).exists()
-    assert results.get(theorem__name="add_one").status == "proved"
+    add_one = results.get(theorem__name="add_one")
+    assert add_one.status == "proved", (add_one.failure_reason, add_one.error, add_one.nodes_expanded, log[-3000:])
     roots = ProofNode.objects.filter(run=run, parent_node_id=None).values("theorem").annotate(n=Count("id"))
     assert sorted(r["n"] for r in roots) == [1, 1, 1], "a redelivered theorem must not grow a second tree"
     assert Run.objects.get(pk=run.pk).attempts >= 1

@@ -30,7 +30,8 @@ def table_of(output: str) -> list[list[str]]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_tiny_expert_iteration_produces_every_figure_of_the_table(tmp_path):
+def test_tiny_expert_iteration_produces_every_figure_of_the_table(tmp_path, researcher):
+    # `researcher`: the role groups (a migration makes them; this test's database is flushed between tests)
     env = child_env(BURNQED_VAR_DIR=str(tmp_path))
     done = subprocess.run(
         [sys.executable, "bench/expert_iteration.py", "--tiny", "--iterations", "3", "--port", str(free_port()),

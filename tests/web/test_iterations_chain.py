@@ -134,7 +134,7 @@ def test_a_worker_killed_mid_chain_costs_only_the_step_it_was_in(researcher, cel
 def test_a_joint_chain_trains_lora_and_head_together_and_evaluates_config_c(
         researcher, celery_worker_process, tiny_model, prover_policy, encoder_url, tmp_path):
     """Config C: iteration 0 is the base model (joint training needs trajectories, and there are none yet);
-    iteration 1 trains joint SFT + InfoNCE on the seed data and iteration 0's trajectories, and evaluates its
+    iteration 1 trains joint SFT + InfoNCE on seed SFT data and iteration 0's trajectories, and evaluates its
     jointly trained head beside A and B at the same node budget."""
     import_datasets()
     seed = seed_data(tmp_path)
