@@ -161,8 +161,8 @@ def advance_iteration(*, iteration_id: int) -> str:
                     settle(job=iteration, to=JobStatus.CANCELLED, error="cancelled by request")
                     return _announce(iteration)
                 _launch_step(iteration, step)
-                if step.status != Status.SKIPPED:
-                    return _announce(iteration)
+                if step.status == Status.RUNNING or iteration.finished:
+                    return _announce(iteration)  # else skipped, or a measurement that could not launch: go on
         settle(job=iteration, to=JobStatus.SUCCEEDED)
         _continue_chain(iteration)
         return _announce(iteration)
@@ -283,8 +283,9 @@ def _launch_step(iteration: Iteration, step: IterationStep) -> None:
     except ServiceError as exc:
         step.status, step.finished_at, step.error = Status.FAILED, timezone.now(), exc.message
         step.save(update_fields=["status", "finished_at", "error"])
-        settle(job=iteration, to=JobStatus.FAILED, error=f"step {step.position} ({step.name}) could not launch: "
-                                                          f"{exc.message}")
+        if step.name not in steps.MEASUREMENTS:  # a figure that cannot be taken (e.g. no trajectories) is missing
+            settle(job=iteration, to=JobStatus.FAILED, error=f"step {step.position} ({step.name}) could not "
+                                                              f"launch: {exc.message}")
         return
     step.status, step.job_kind, step.job_id = Status.RUNNING, job.channel_kind, job.pk
     step.attempts += 1

@@ -29,8 +29,24 @@ def table_of(output: str) -> list[list[str]]:
     return rows
 
 
+@pytest.fixture
+def suite_worker_aside(celery_worker_process):
+    """The suite's worker stops consuming while the bench runs its own: workers share one artifact folder, and
+    the suite's has another, so it could not merge or reach what the bench's worker writes."""
+    from burnqed_web.celery import app
+
+    shared, queues = [celery_worker_process.hostname], ("gpu", "cpu", "default")
+    for queue in queues:
+        app.control.cancel_consumer(queue, destination=shared, reply=True)
+    try:
+        yield
+    finally:
+        for queue in queues:
+            app.control.add_consumer(queue, destination=shared, reply=True)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_tiny_expert_iteration_produces_every_figure_of_the_table(tmp_path, researcher):
+def test_tiny_expert_iteration_produces_every_figure_of_the_table(tmp_path, researcher, suite_worker_aside):
     # `researcher`: the role groups (a migration makes them; this test's database is flushed between tests)
     env = child_env(BURNQED_VAR_DIR=str(tmp_path))
     done = subprocess.run(
