@@ -67,14 +67,17 @@ def setup():
 
 
 def start_daphne(port: int) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                "burnqed_web.asgi:application"], cwd=ROOT, env=dict(os.environ),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                             "burnqed_web.asgi:application"], cwd=ROOT, env=dict(os.environ),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_for_port(port: int, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and process.poll() is None:
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
-                return process
+                return
         time.sleep(0.1)
     raise SystemExit("daphne did not start")
 
@@ -188,7 +191,8 @@ def main() -> None:
     theorem_id = Theorem.objects.get(dataset=dataset, name="t").pk
     port = free_port()
     daphne = start_daphne(port)
-    try:
+    try:  # from here on, so that a SIGTERM while daphne starts up still stops it
+        wait_for_port(port, daphne)
         latencies, baseline = asyncio.run(measure_latency(port, cookie, run, theorem_id, args.seconds, args.rate))
         ms = [x * 1000 for x in latencies]
         base = [x * 1000 for x in baseline]
