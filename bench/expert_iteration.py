@@ -20,6 +20,7 @@ Results are minilean results, not Lean results.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import shutil
@@ -51,18 +52,22 @@ TINY_TRAIN = ("algebra_absxm1pabsxpabsxp1eqxp2_0leqxleq1", "mathd_algebra_44", "
 TRAIN_PROBES = ["intros", "norm_num", "linarith", "nlinarith", "positivity", "omega"]
 
 
+# Command-line option -> (section of the sizes, or "" for the top level; key; help).
+SIZE_OPTIONS = {
+    "train_limit": ("", "train_limit", "training theorems searched per iteration"),
+    "eval_limit": ("", "eval_limit", "held-out theorems per evaluation"),
+    "nodes": ("", "max_nodes", "node budget per theorem"),
+    "sft_steps": ("sft", "max_steps", "SFT optimizer steps per iteration"),
+    "ebm_steps": ("ebm", "steps", "EBM steps per EBM"),
+}
+
+
 def sizes(args: argparse.Namespace) -> dict:
     """The default sizes (FULL or TINY) with what the command line overrides."""
-    chosen = json.loads(json.dumps(TINY if args.tiny else FULL))
-    for option, keys in (("train_limit", ("train_limit",)), ("eval_limit", ("eval_limit",)),
-                         ("nodes", ("max_nodes",)), ("sft_steps", ("sft", "max_steps")), ("ebm_steps", ("ebm", "steps"))):
-        value = getattr(args, option)
-        if value is not None:
-            *path, last = keys
-            target = chosen
-            for key in path:
-                target = target[key]
-            target[last] = value
+    chosen = copy.deepcopy(TINY if args.tiny else FULL)
+    for option, (section, key, _) in SIZE_OPTIONS.items():
+        if (value := getattr(args, option)) is not None:
+            (chosen[section] if section else chosen)[key] = value
     return chosen
 
 
@@ -202,7 +207,7 @@ def drive(name: str, iterations: int, config: dict, seed: int, poll_s: float) ->
         if last.status == JobStatus.SUCCEEDED:  # a failed probes step does not fail it (remeasure below)
             if len(chain) >= iterations:
                 return chain
-            if not last.children.exists():  # the chain stopped (probes) or was shorter: go on from here
+            if not last.children.exists():  # iteration 0 is a chain of one (no seed data): the rest follow it
                 launch_iteration(user=user, config={**last.config, "seed_data": [seed], "chain_length": iterations},
                                  parent=last, name=f"{name} · {last.number + 1}")
             continue
@@ -326,10 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port of the server it starts (default 30090, tiny 30091)")
     parser.add_argument("--ship", action="store_true", help="copy the final adapter and EBM to data/embedded/model/")
     parser.add_argument("--poll", type=float, default=2.0, help="seconds between advances")
-    for option, help in (("train-limit", "training theorems searched per iteration"),
-                         ("eval-limit", "held-out theorems per evaluation"), ("nodes", "node budget per theorem"),
-                         ("sft-steps", "SFT optimizer steps per iteration"), ("ebm-steps", "EBM steps per EBM")):
-        parser.add_argument(f"--{option}", type=int, default=None, help=f"{help} (default: the sizes above)")
+    for option, (_, _, help) in SIZE_OPTIONS.items():
+        parser.add_argument(f"--{option.replace('_', '-')}", type=int, default=None,
+                            help=f"{help} (default: the sizes above)")
     args = parser.parse_args(argv)
     import signal
 

@@ -1,6 +1,7 @@
 """Shared fixtures: the Redis of the settings (embedded when REDIS_URL is unset), a real Celery worker process,
 users of each role. Everything talks to the real PostgreSQL / Redis named in the environment."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -116,6 +117,22 @@ def start_worker(name: str, log: Path, **env: str) -> subprocess.Popen:
         cwd=ROOT, env=child_env(**env), stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
 
 
+@contextlib.contextmanager
+def consumers_paused(worker: subprocess.Popen, queues: tuple[str, ...]):
+    """The suite's worker stops consuming `queues` inside the block (another worker takes their tasks), and
+    consumes them again afterwards."""
+    from burnqed_web.celery import app
+
+    shared = [worker.hostname]
+    for queue in queues:
+        app.control.cancel_consumer(queue, destination=shared, reply=True)
+    try:
+        yield
+    finally:
+        for queue in queues:
+            app.control.add_consumer(queue, destination=shared, reply=True)
+
+
 @pytest.fixture
 def doomed_worker(celery_worker_process, tmp_path):
     """A second worker that takes the next `gpu` task (the shared worker stops consuming `gpu` meanwhile), for
@@ -124,18 +141,16 @@ def doomed_worker(celery_worker_process, tmp_path):
     from burnqed_web.celery import app
 
     app.control.purge()
-    shared = [celery_worker_process.hostname]
-    app.control.cancel_consumer("gpu", destination=shared, reply=True)
-    worker = start_worker("doomed", tmp_path / "doomed.log")
-    worker.log_path = tmp_path / "doomed.log"
-    try:
-        yield worker
-    finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
-        app.control.purge()
-        app.control.add_consumer("gpu", destination=shared, reply=True)
+    with consumers_paused(celery_worker_process, ("gpu",)):
+        worker = start_worker("doomed", tmp_path / "doomed.log")
+        worker.log_path = tmp_path / "doomed.log"
+        try:
+            yield worker
+        finally:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
+            app.control.purge()
 
 
 def make_user(username: str, role: str | None, password: str = "pw-for-tests-123"):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import child_env
+from tests.conftest import child_env, consumers_paused
 from tests.faults.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,16 +33,8 @@ def table_of(output: str) -> list[list[str]]:
 def suite_worker_aside(celery_worker_process):
     """The suite's worker stops consuming while the bench runs its own: workers share one artifact folder, and
     the suite's has another, so it could not merge or reach what the bench's worker writes."""
-    from burnqed_web.celery import app
-
-    shared, queues = [celery_worker_process.hostname], ("gpu", "cpu", "default")
-    for queue in queues:
-        app.control.cancel_consumer(queue, destination=shared, reply=True)
-    try:
+    with consumers_paused(celery_worker_process, ("gpu", "cpu", "default")):
         yield
-    finally:
-        for queue in queues:
-            app.control.add_consumer(queue, destination=shared, reply=True)
 
 
 @pytest.mark.django_db(transaction=True)
