@@ -87,7 +87,7 @@ async def measure_latency(port: int, cookie: str, run, theorem_id: int, seconds:
     from asgiref.sync import sync_to_async
     from channels.layers import get_channel_layer
 
-    from jobs.live import JobChannel
+    from jobs.live import FRAME_TYPE, JobChannel
     from prover.engine.events import NodeAdded
     from prover.execution.recording import RunRecorder
 
@@ -102,7 +102,7 @@ async def measure_latency(port: int, cookie: str, run, theorem_id: int, seconds:
             layer = get_channel_layer()
             for i in range(int(rate * 2)):
                 sent = time.perf_counter()
-                await layer.group_send(channel.group, {"type": "run.frame", "seq": -1, "kind": "ping", "payload": {"i": i}})
+                await layer.group_send(channel.group, {"type": FRAME_TYPE, "seq": -1, "kind": "ping", "payload": {"i": i}})
                 await ws.receive_json()
                 baseline.append(time.perf_counter() - sent)
                 await asyncio.sleep(1 / rate)

@@ -47,6 +47,9 @@ def last_seq(channel: JobChannel) -> int:
     return int(value) if value else 0
 
 
+FRAME_TYPE = "job.frame"  # the channel-layer message type of a frame, handled by JobFramesConsumer.job_frame()
+
+
 def send_frame(channel: JobChannel, kind: str, payload: dict) -> None:
     """Number and send one frame to everyone watching the job, once the current transaction commits (at
     once outside a transaction): a browser never hears of a row it cannot read yet."""
@@ -55,7 +58,7 @@ def send_frame(channel: JobChannel, kind: str, payload: dict) -> None:
 
 def _send_now(channel: JobChannel, kind: str, payload: dict) -> int:
     seq = int(redis_client().incr(channel.redis_key("seq")))
-    frame = {"type": "job.frame", "seq": seq, "kind": kind, "payload": payload}  # handled by job_frame()
+    frame = {"type": FRAME_TYPE, "seq": seq, "kind": kind, "payload": payload}
     async_to_sync(get_channel_layer().group_send)(channel.group, frame)
     return seq
 
