@@ -120,8 +120,8 @@ class LeanWorker:
     async def _discard(self) -> None:
         process, self._process = self._process, None
         if process is not None:
+            await process.kill()  # drains stderr to EOF first, so the tail holds the REPL's last words
             self._last_stderr = process.stderr_tail()
-            await process.kill()
 
     def recycle_cause(self) -> str | None:
         """Why the process should be replaced before the next proof, or None."""
@@ -236,13 +236,14 @@ class LeanWorker:
 
     async def _lose(self, command: str, cause: str, detail: str) -> None:
         """Kill and reap the process (lock held), count it, and raise `StateLost`."""
-        stderr = self._process.stderr_tail() if self._process is not None else ""
         if self._closed:
             cause, detail = "closed", f"the pool was closed during the request ({detail})"
         self.generation += 1  # even before the respawn, old ids must not validate
         self.counters.note_restart(cause)
         self.counters.states_lost += 1
+        had_process = self._process is not None
         await self._discard()
+        stderr = self._last_stderr if had_process else ""
         log.warning("lean worker %d: %s during %s: %s", self.worker_id, cause, command, detail)
         raise StateLost(cause=cause, detail=f"{command}: {detail}", worker_id=self.worker_id, stderr_tail=stderr)
 
