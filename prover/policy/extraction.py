@@ -309,6 +309,20 @@ def _take_bracketed(cursor: _Cursor, head: str) -> str:
     return "\n".join(parts)
 
 
+def _take_balanced(cursor: _Cursor, text: str) -> str:
+    """The current line (given as ``text``) and, while its brackets are open, the lines that close them,
+    joined by newlines as ``_take_bracketed`` does: a hint or lemma list wrapped inside a chain stays one
+    piece of the chain. Leaves the cursor after the last line taken."""
+    parts = [text]
+    balance = _bracket_balance(text)
+    cursor.pos += 1
+    while not cursor.done() and balance > 0 and cursor.line().strip():
+        parts.append(cursor.line().strip())
+        balance += _bracket_balance(cursor.line())
+        cursor.pos += 1
+    return "\n".join(parts)
+
+
 def _take_chain(cursor: _Cursor, head: str, indent: int) -> str:
     """Join a ``<;>`` chain written over several lines into one tactic.
 
@@ -338,22 +352,68 @@ def _take_chain(cursor: _Cursor, head: str, indent: int) -> str:
                 continue
             break
         if stripped.startswith("<;> "):
-            chain += " " + stripped[len("<;> ") :]
-            cursor.pos += 1
+            chain += " " + _take_balanced(cursor, stripped[len("<;> ") :])
             if _chain_continues_at(lines, cursor.pos):
                 chain += " <;>"
                 continue
             break
         if _indent(cursor.line()) < indent:
             break
-        chain += " " + stripped
-        cursor.pos += 1
-        if not _ends_with_chain(stripped):
+        joined = _take_balanced(cursor, stripped)
+        chain += " " + joined
+        if not _ends_with_chain(joined):
             break
     # The " <;>" added up front stays only if something was joined after it.
     if chain.endswith(" <;>") and "<;>" not in chain[: -len(" <;>")]:
         chain = chain[: -len(" <;>")]
     return chain.strip()
+
+
+def _starts_chain_of_its_own(tactic: str) -> bool:
+    """A piece that ends in an open ``with`` (``cases n with`` before ``| zero =>`` arms the splitter does
+    not join) cannot take a ``<;>`` continuation at its end; it is left as it was."""
+    return tactic.rstrip().endswith(" with")
+
+
+_BLOCK_COMBINATORS = frozenset({"all_goals", "any_goals", "try", "repeat", "focus"})
+
+
+def _body_follows(cursor: _Cursor, indent: int) -> bool:
+    following = cursor.next_nonblank(cursor.pos + 1)
+    return following is not None and _indent(cursor.lines[following]) > indent
+
+
+def _take_one(cursor: _Cursor, *, decompose: bool) -> list[str]:
+    """The tactic that starts at the cursor's line (a block, a calc, a bracketed or chained tactic, or one
+    line); a decomposed typed ``have`` gives its subgoal and then its body's tactics."""
+    raw = cursor.line()
+    stripped = _strip_bullet(raw.strip())
+    indent = _indent(raw)
+    lines = cursor.lines
+    if _is_calc(stripped):
+        return [_take_calc(cursor, stripped, indent)]
+    if stripped in _BLOCK_COMBINATORS and _body_follows(cursor, indent):
+        # `all_goals` alone on its line runs the indented tactics below it, as one block
+        return [_block_tactic(stripped, _take_block_body(cursor, indent))]
+    if _is_block_opener(stripped) or stripped.startswith("match "):
+        body = _take_block_body(cursor, indent)
+        subgoal = _typed_have_subgoal(stripped) if decompose and len(body) > 1 else None
+        if subgoal is not None:
+            # Only the outermost typed have/let is decomposed; inner blocks stay whole
+            # (docs/policy.md#whole-proof-splitting).
+            return [subgoal, *_split_structured("\n".join(body), decompose=False)]
+        return [_block_tactic(stripped, body)]
+    if _bracket_balance(stripped) > 0:
+        bracketed = _take_bracketed(cursor, stripped)
+        if _chain_continues_at(lines, cursor.pos):
+            # a wrapped hint list followed by `<;> tac` lines is one chain, as Lean reads it
+            cursor.pos -= 1
+            bracketed = _take_chain(cursor, bracketed, indent)
+        return [bracketed]
+    if _ends_with_chain(stripped) or _chain_continues_at(lines, cursor.pos + 1):
+        return [_take_chain(cursor, stripped, indent)]
+    cursor.pos += 1
+    return [stripped]
 
 
 def _split_structured(text: str, *, decompose: bool) -> list[str]:
@@ -365,6 +425,22 @@ def _split_structured(text: str, *, decompose: bool) -> list[str]:
     while not cursor.done():
         raw = cursor.line()
         stripped = _strip_bullet(raw.strip())
+        if stripped.startswith("<;>") and tactics and not _starts_chain_of_its_own(tactics[-1]):
+            # `<;>` cannot begin a tactic, so Lean reads a line starting with it as the continuation of the
+            # tactic before: `t` then `<;> s` (or a bare `<;>` line, then `s`) is the one tactic `t <;> s`.
+            rest = stripped[len("<;>") :].strip()
+            if rest:
+                cursor.lines[cursor.pos] = " " * _indent(raw) + rest
+            else:
+                following = cursor.next_nonblank(cursor.pos + 1)
+                if following is None:
+                    break
+                cursor.pos = following
+            continuation = _take_one(cursor, decompose=False)
+            if continuation:
+                tactics[-1] = f"{tactics[-1]} <;> {continuation[0]}"
+                tactics.extend(continuation[1:])
+            continue
         if stripped in _JUNK_TACTICS:
             cursor.pos += 1
             continue
@@ -374,32 +450,7 @@ def _split_structured(text: str, *, decompose: bool) -> list[str]:
             if inline:
                 tactics.append(inline)
             continue
-
-        indent = _indent(raw)
-        if _is_calc(stripped):
-            tactics.append(_take_calc(cursor, stripped, indent))
-        elif _is_block_opener(stripped) or stripped.startswith("match "):
-            body = _take_block_body(cursor, indent)
-            subgoal = _typed_have_subgoal(stripped) if decompose and len(body) > 1 else None
-            if subgoal is not None:
-                # Only the outermost typed have/let is decomposed; inner blocks stay whole
-                # (docs/policy.md#whole-proof-splitting).
-                tactics.append(subgoal)
-                tactics.extend(_split_structured("\n".join(body), decompose=False))
-            else:
-                tactics.append(_block_tactic(stripped, body))
-        elif _bracket_balance(stripped) > 0:
-            bracketed = _take_bracketed(cursor, stripped)
-            if _chain_continues_at(lines, cursor.pos):
-                # a wrapped hint list followed by `<;> tac` lines is one chain, as Lean reads it
-                cursor.pos -= 1
-                bracketed = _take_chain(cursor, bracketed, indent)
-            tactics.append(bracketed)
-        elif _ends_with_chain(stripped) or _chain_continues_at(lines, cursor.pos + 1):
-            tactics.append(_take_chain(cursor, stripped, indent))
-        else:
-            tactics.append(stripped)
-            cursor.pos += 1
+        tactics.extend(_take_one(cursor, decompose=decompose))
 
     if saw_declaration and not tactics:
         return []

@@ -201,10 +201,32 @@ PROOF_CASES = [
         ],
         id="is-least-real",
     ),
+    # A bare `<;>` line joins the lines around it: `<;>` cannot start a tactic, so Lean reads one chain.
     pytest.param(
         "interval_cases x\n<;> omega\n<;>\nsimp",
-        ["interval_cases x <;> omega", "simp"],
+        ["interval_cases x <;> omega <;> simp"],
         id="dangling-combinator",
+    ),
+    pytest.param("interval_cases x <;> omega\n<;>", ["interval_cases x <;> omega"], id="dangling-combinator-at-end"),
+    pytest.param(
+        "  cases' abs_cases a with h h <;>\n  nlinarith [sq_nonneg a]\n  <;>\n  nlinarith\n  <;>\n  linarith",
+        ["cases' abs_cases a with h h <;> nlinarith [sq_nonneg a] <;> nlinarith <;> linarith"],
+        id="chain-trailing-then-bare-separators",
+    ),
+    pytest.param(
+        "  norm_num\n  <;> simp [mul_add,\n    add_mul]\n  <;> ring",
+        ["norm_num <;> simp [mul_add,\nadd_mul] <;> ring"],
+        id="chain-leading-with-wrapped-brackets",
+    ),
+    pytest.param(
+        "  cases' h with h h <;>\n  simp only [abs_of_nonneg,\n    abs_of_nonpos] <;>\n  linarith",
+        ["cases' h with h h <;> simp only [abs_of_nonneg,\nabs_of_nonpos] <;> linarith"],
+        id="chain-trailing-with-wrapped-brackets",
+    ),
+    pytest.param(
+        "  constructor\n  all_goals\n    norm_num\n    linarith\n  exact h",
+        ["constructor", "all_goals\n  norm_num\n  linarith", "exact h"],
+        id="all-goals-block",
     ),
     pytest.param("·\nintro h\n·\nexact h", ["intro h", "exact h"], id="bare-focus-dots"),
     pytest.param("· intro h\n· exact h", ["intro h", "exact h"], id="bullet-cdot"),
@@ -256,10 +278,11 @@ PROOF_CASES = [
         ["intro b F h₀ h₁", "norm_num at h₁ <;> ring_nf at * <;> linarith"],
         id="chain-leading-after-tactics",
     ),
-    # BurnQED's heuristic leaves a leading-combinator line that follows a trailing-combinator chain on its own.
+    # A leading-combinator line after a trailing-combinator chain continues it (BurnQED left `<;> linarith`
+    # on its own, a piece no verifier parses).
     pytest.param(
         "  rcases b with (_ | _) <;>\n  simp_all <;>\n  norm_num\n  <;> linarith",
-        ["rcases b with (_ | _) <;> simp_all <;> norm_num", "<;> linarith"],
+        ["rcases b with (_ | _) <;> simp_all <;> norm_num <;> linarith"],
         id="chain-mixed-layouts",
     ),
     pytest.param(
