@@ -172,6 +172,9 @@ def _line(text: str, lineno: int, indent: int, nested: list) -> list:
     if text.startswith(("case ", "next")) and "=>" in text:
         rest = text.split("=>", 1)[1].strip()
         return [Combinator("focus", tuple(_line_seq(rest, lineno, indent)) + _block(nested))]
+    if nested and text in _PREFIX_COMBINATORS:
+        # `all_goals` (or `try`, `repeat` …) alone on its line takes the indented block below as its sequence
+        return [Combinator(_PREFIX_COMBINATORS[text], _block(nested))]
     if nested and text.rstrip().endswith("by"):
         head = text.rstrip()[:-2].rstrip()
         seq = _line_seq(head + " by", lineno, indent)
