@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from ..elab import ElabError
 from ..goals import Goal, Hyp
+from ..matching import normal_rel
 from ..parser import ParseError, parse_term
 from ..proof_terms import is_refl, is_syntactic_refl
 from ..rewriting import NativeRule, RewriteRule, native_rule, rewrite_first, rules_from
-from ..terms import Term, free_vars, pretty
+from ..terms import NAT, Cmp, Num, Op, Term, free_vars, pretty
 from .args import split_list, split_location
 from .engine import Context, TacticError, tactic
 from .script import Atomic
@@ -66,6 +67,26 @@ def has_unfixed_parameters(prop: Term, rules: list[RewriteRule]) -> bool:
     return bool(free_vars(prop) & params)
 
 
+# The ℕ operations that Lean's definitional unfolding evaluates on literals by its built-in arithmetic; `^`
+# is not among them at that toolchain (docs/minilean-lean-facts.md, versions).
+_LITERAL_NAT_OPS = frozenset({"+", "-", "*", "/", "%"})
+
+
+def _nat_literal_arithmetic(term: Term) -> bool:
+    if isinstance(term, Num):
+        return term.ty == NAT and term.value.denominator == 1
+    return isinstance(term, Op) and term.op in _LITERAL_NAT_OPS and term.ty == NAT and all(
+        _nat_literal_arithmetic(a) for a in term.args)
+
+
+def decided_by_reducible_nat_literals(target: Term) -> bool:
+    """Whether the 2023 `rfl` after rw closes `target`: an equation between ℕ literal expressions built with
+    `+ - * / %` that holds. ℤ arithmetic, powers, sums and anything with a variable are left open."""
+    t = normal_rel(target)
+    return (isinstance(t, Cmp) and t.op == "=" and _nat_literal_arithmetic(t.lhs)
+            and _nat_literal_arithmetic(t.rhs) and is_refl(t))
+
+
 @tactic("rw", "rewrite", "rwa")
 def rw(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
     items, rest = split_list(node.rest.strip())
@@ -113,8 +134,8 @@ def rw(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
     others = [Goal(s, goal.hyps, None) for s in side_goals]
     if is_syntactic_refl(goal.target):
         return others
-    if ctx.mathlib <= 2023 and is_refl(goal.target):
-        # the 2023 toolchain's `rfl` after rw decided closed ℕ/ℤ literal arithmetic (docs: versions)
+    if ctx.mathlib <= 2023 and decided_by_reducible_nat_literals(goal.target):
+        # the 2023 toolchain's `rfl` after rw decided closed ℕ literal arithmetic (docs: versions)
         ctx.era_rule_used = True
         return others
     if node.name == "rwa":
