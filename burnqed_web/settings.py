@@ -259,6 +259,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # The largest dataset file an import takes (docs/security.md#uploads); a larger one is refused before it is read.
 BURNQED_UPLOAD_MAX_BYTES = env.int("BURNQED_UPLOAD_MAX_BYTES", default=64 * 1024 * 1024)
+# A larger file is imported in the background by a `cpu` worker (docs/data.md#large-imports), from a copy saved
+# in BURNQED_IMPORT_DIR, which the web server and those workers must share.
+BURNQED_IMPORT_INLINE_MAX_BYTES = env.int("BURNQED_IMPORT_INLINE_MAX_BYTES", default=2 * 1024 * 1024)
+BURNQED_IMPORT_DIR = Path(env.str("BURNQED_IMPORT_DIR", default=str(VAR_DIR / "imports")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
 

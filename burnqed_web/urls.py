@@ -9,13 +9,20 @@ from rest_framework.routers import DefaultRouter
 from iterations.api.views import IterationViewSet
 from jobs.api import ArtifactViewSet
 from jobs.throttle import ThrottledAuthenticationForm
-from prover.api.views import DatasetViewSet, RunViewSet, TheoremResultViewSet, TheoremViewSet
+from prover.api.views import (
+    DatasetViewSet,
+    ImportJobViewSet,
+    RunViewSet,
+    TheoremResultViewSet,
+    TheoremViewSet,
+)
 from training.api.views import TrainingRunViewSet
 
 from . import views
 
 router = DefaultRouter()
 router.register("datasets", DatasetViewSet, basename="dataset")
+router.register("imports", ImportJobViewSet, basename="import")
 router.register("theorems", TheoremViewSet, basename="theorem")
 router.register("runs", RunViewSet, basename="run")
 router.register("results", TheoremResultViewSet, basename="result")

@@ -7,8 +7,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from .forms import DatasetImportForm
-from .models import Dataset, KnownProof, ProofNode, Run, Theorem, TheoremResult
-from .services import ServiceError, import_upload
+from .models import Dataset, ImportJob, KnownProof, ProofNode, Run, Theorem, TheoremResult
+from .services import ServiceError, import_upload, queue_import, runs_in_background
 
 
 @admin.register(Dataset)
@@ -34,8 +34,14 @@ class DatasetAdmin(admin.ModelAdmin):
             return redirect("admin:prover_dataset_changelist")
         form = DatasetImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data.pop("file")
             try:
-                summary = import_upload(user=request.user, upload=form.cleaned_data.pop("file"), **form.cleaned_data)
+                if runs_in_background(upload):
+                    job = queue_import(user=request.user, upload=upload, **form.cleaned_data)
+                    messages.success(request, f"{upload.name} is large: it is being imported in the background "
+                                              "(this page follows its progress)")
+                    return redirect(reverse("admin:prover_importjob_change", args=[job.pk]))
+                summary = import_upload(user=request.user, upload=upload, **form.cleaned_data)
             except ServiceError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
@@ -48,6 +54,24 @@ class DatasetAdmin(admin.ModelAdmin):
             "title": "Import a dataset",
         }
         return TemplateResponse(request, "admin/prover/dataset/import.html", context)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Background imports, read only: the change page reloads itself until the import has ended."""
+
+    list_display = ("id", "name", "status", "phase", "done", "total", "file_name", "created_at")
+    list_filter = ("status",)
+    change_form_template = "admin/prover/importjob/change_form.html"
+    readonly_fields = ("name", "status", "phase", "done", "total", "file_name", "file_format", "size_bytes",
+                       "dataset", "error", "summary", "owner", "created_at", "started_at", "finished_at")
+    fields = readonly_fields
+
+    def has_add_permission(self, request) -> bool:
+        return False  # made by uploads on the dataset import page
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Theorem)

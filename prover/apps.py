@@ -8,7 +8,9 @@ class ProverConfig(AppConfig):
     def ready(self) -> None:
         from jobs import registry
 
-        from .models import Run
+        from .models import ImportJob, Run
         from .services.finish import close_reaped_run
+        from .services.import_jobs import close_reaped_import
 
         registry.register(Run, on_reaped=close_reaped_run)
+        registry.register(ImportJob, on_reaped=close_reaped_import)

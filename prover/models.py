@@ -66,6 +66,34 @@ class KnownProof(models.Model):
     tactics = models.JSONField(default=list, blank=True)
 
 
+class ImportJob(Job):
+    """A large data file imported in the background (docs/data.md#large-imports): the upload waits on shared
+    storage, a `cpu` worker parses and stores it all or nothing, and `done`/`total` show how far it got."""
+
+    channel_kind = "import"
+
+    class Phase(models.TextChoices):
+        WAITING = "waiting"
+        READING = "reading", "reading the file"
+        STORING = "storing", "storing theorems"
+        DONE = "done"
+
+    file_name = models.CharField(max_length=500, help_text="The uploaded file's name.")
+    file_format = models.CharField(max_length=40)
+    size_bytes = models.PositiveBigIntegerField()
+    phase = models.CharField(max_length=20, choices=Phase.choices, default=Phase.WAITING)
+    done = models.PositiveIntegerField(default=0, help_text="Theorems stored so far.")
+    total = models.PositiveIntegerField(default=0, help_text="Theorems expected (an estimate until read).")
+    dataset = models.ForeignKey(Dataset, null=True, blank=True, on_delete=models.SET_NULL, related_name="imports")
+    summary = models.JSONField(default=dict, blank=True, help_text="What the import stored, once it succeeded.")
+
+    class Meta(Job.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"import {self.pk} of {self.file_name} as {self.name}"
+
+
 class Run(Job):
     """A search over theorems of a dataset (an eval, or a search for training data), spread over workers."""
 

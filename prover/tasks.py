@@ -20,3 +20,11 @@ def finish_run(run_id: int, run_key: str) -> str:
     if not Run.objects.filter(pk=run_id, key=run_key).exists():
         return "unknown run"  # a message older than this database: the run it meant is gone
     return finish(run_id=run_id).status
+
+
+@burnqed_task(name="burnqed.import_file", queue="cpu")
+def import_file(job_id: int, job_key: str) -> str:
+    """Import a large uploaded data file as a dataset, all or nothing (prover.services.import_jobs)."""
+    from .services.import_jobs import execute_import
+
+    return execute_import(job_id=job_id, key=job_key)

@@ -4,7 +4,7 @@ from jobs.spec_schema import spec_serializer
 from prover.engine.spec import RunSpec
 from theorem_data.formats import FORMATS
 
-from ..models import Dataset, ProofNode, Run, Theorem, TheoremResult
+from ..models import Dataset, ImportJob, ProofNode, Run, Theorem, TheoremResult
 
 
 class DatasetSerializer(serializers.ModelSerializer):
@@ -36,6 +36,19 @@ class DatasetImportResultSerializer(serializers.Serializer):
     flagged = serializers.ListField(child=serializers.CharField())
     rejected = serializers.ListField(child=serializers.DictField())
     message = serializers.CharField()
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    dataset = serializers.PrimaryKeyRelatedField(read_only=True, help_text="The dataset's id, once it is stored.")
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id", "name", "status", "phase", "done", "total", "file_name", "file_format", "size_bytes", "error",
+            "summary", "dataset", "owner", "created_at", "started_at", "finished_at",
+        ]
+        read_only_fields = fields
 
 
 class TheoremSerializer(serializers.ModelSerializer):

@@ -11,12 +11,21 @@ from jobs.api import as_validation_error
 from jobs.params import api_id
 
 from .. import selectors
-from ..models import Dataset, Run, Theorem, TheoremResult
-from ..services import ServiceError, cancel_run, compare_runs, import_upload, launch_run
+from ..models import Dataset, ImportJob, Run, Theorem, TheoremResult
+from ..services import (
+    ServiceError,
+    cancel_run,
+    compare_runs,
+    import_upload,
+    launch_run,
+    queue_import,
+    runs_in_background,
+)
 from .serializers import (
     DatasetImportResultSerializer,
     DatasetImportSerializer,
     DatasetSerializer,
+    ImportJobSerializer,
     ProofNodeSerializer,
     RunComparisonSerializer,
     RunLaunchSerializer,
@@ -33,27 +42,33 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request={"multipart/form-data": DatasetImportSerializer},
-        responses={201: DatasetImportResultSerializer},
-        description="Import a data file as a new dataset, all or nothing. Needs the researcher role.",
+        responses={201: DatasetImportResultSerializer, 202: ImportJobSerializer},
+        description="Import a data file as a new dataset, all or nothing. Needs the researcher role. A file over "
+                    "BURNQED_IMPORT_INLINE_MAX_BYTES is imported in the background: the answer is 202 with the "
+                    "import job, whose progress `GET /api/imports/{id}/` shows.",
     )
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
     def import_file(self, request):
         form = DatasetImportSerializer(data=request.data)
         form.is_valid(raise_exception=True)
+        upload = form.validated_data.pop("file")
         try:
-            summary = import_upload(user=request.user, upload=form.validated_data.pop("file"), **form.validated_data)
+            if runs_in_background(upload):
+                job = queue_import(user=request.user, upload=upload, **form.validated_data)
+                return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+            summary = import_upload(user=request.user, upload=upload, **form.validated_data)
         except ServiceError as exc:
             raise as_validation_error(exc) from None
         dataset = Dataset.objects.annotate(theorem_count=Count("theorems")).get(pk=summary.dataset.pk)
-        body = {
-            "dataset": DatasetSerializer(dataset).data,
-            "theorems": summary.theorems,
-            "proofs": summary.proofs,
-            "flagged": summary.flagged,
-            "rejected": [{"name": n, "line": line, "reason": why} for n, line, why in summary.rejected],
-            "message": summary.describe(),
-        }
+        body = {"dataset": DatasetSerializer(dataset).data, **summary.as_dict()}
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ImportJobViewSet(viewsets.ReadOnlyModelViewSet):
+    """Background imports of large data files: status, phase and progress (theorems stored of expected)."""
+
+    serializer_class = ImportJobSerializer
+    queryset = ImportJob.objects.select_related("owner")
 
 
 @extend_schema_view(

@@ -45,6 +45,16 @@ class ImportSummary:
             parts.append(f"{len(self.rejected)} proofs rejected by the sorry filter")
         return "; ".join(parts)
 
+    def as_dict(self) -> dict:
+        """The counts and messages, as the API answers them and an import job keeps them."""
+        return {
+            "theorems": self.theorems,
+            "proofs": self.proofs,
+            "flagged": self.flagged,
+            "rejected": [{"name": n, "line": line, "reason": why} for n, line, why in self.rejected],
+            "message": self.describe(),
+        }
+
 
 def import_dataset(
     *,
@@ -58,12 +68,32 @@ def import_dataset(
     mathlib_version: str = "",
     notes: str = "",
     user=None,
+    on_parsed: Callable[[int], None] | None = None,
     progress: Progress | None = None,
 ) -> ImportSummary:
     """Parse `text` and store it as a new dataset named `name`, all or nothing.
 
-    Any problem in the file raises ServiceError naming the line; then nothing at all is saved.
+    Any problem in the file raises ServiceError naming the line; then nothing at all is saved. `on_parsed` hears
+    the number of theorems read, before the transaction opens; `progress` hears (stored, total) as rows go in.
     """
+    name = check_new_name(name)
+    try:
+        # Parsed in full before the transaction opens: on SQLite a write transaction locks the whole database,
+        # and nobody else may wait on the reading of a large file.
+        parsed = read_data_file(text, format, path)
+        parsed.theorems = list(parsed.theorems)
+        if on_parsed:
+            on_parsed(len(parsed.theorems))
+        with transaction.atomic():
+            return _store(name=name, parsed=parsed, path=path, source=source, licence=licence,
+                          lean_version=lean_version, mathlib_version=mathlib_version, notes=notes, user=user,
+                          progress=progress)
+    except DataFileError as exc:
+        raise ServiceError(str(exc), field="file") from None
+
+
+def check_new_name(name: str) -> str:
+    """The name a new dataset may take (stripped), or a ServiceError on the `name` field."""
     name = name.strip()
     if not name:
         raise ServiceError("a dataset needs a name", field="name")
@@ -71,20 +101,10 @@ def import_dataset(
         raise ServiceError(f"the dataset name {problem}", field="name")
     if Dataset.objects.filter(name=name).exists():
         raise ServiceError(f'a dataset named "{name}" already exists; pick another name', field="name")
-    try:
-        # Parsed in full before the transaction opens: on SQLite a write transaction locks the whole database,
-        # and nobody else may wait on the reading of a large file.
-        parsed = read_data_file(text, format, path)
-        parsed.theorems = list(parsed.theorems)
-        with transaction.atomic():
-            return _store(name=name, parsed=parsed, text=text, path=path, source=source, licence=licence,
-                          lean_version=lean_version, mathlib_version=mathlib_version, notes=notes, user=user,
-                          progress=progress)
-    except DataFileError as exc:
-        raise ServiceError(str(exc), field="file") from None
+    return name
 
 
-def _store(*, name, parsed, text, path, source, licence, lean_version, mathlib_version, notes, user, progress
+def _store(*, name, parsed, path, source, licence, lean_version, mathlib_version, notes, user, progress
            ) -> ImportSummary:
     """Store a parsed file: rows stream into COPY; a problem raises and the caller's transaction undoes
     everything."""
@@ -102,7 +122,7 @@ def _store(*, name, parsed, text, path, source, licence, lean_version, mathlib_v
     )
     flagged: list[str] = []
     with_proofs: list = []
-    expected = text.count("\n") + 1
+    expected = len(parsed.theorems)
 
     def rows():
         for count, record in enumerate(itertools.chain([first] if first else [], records), start=1):
@@ -112,7 +132,7 @@ def _store(*, name, parsed, text, path, source, licence, lean_version, mathlib_v
             if record.proofs:
                 with_proofs.append(record)
             if progress and count % BATCH == 0:
-                progress(count, max(count, expected))
+                progress(count, expected)
             yield (
                 dataset.pk, record.name, record.split, record.statement, record.formal_statement, record.header,
                 record.informal_statement, record.informal_proof, statement_hash(record.statement), bool(reason),
@@ -138,6 +158,12 @@ def _store(*, name, parsed, text, path, source, licence, lean_version, mathlib_v
 def import_upload(*, upload, name: str, format: str = "auto", user=None, **fields: str) -> ImportSummary:
     """An uploaded file (admin form or API) through import_dataset: decoded as UTF-8, its format guessed when
     "auto". Every problem is a ServiceError on the `file` field unless it is about another field."""
+    text, file_format = decoded_upload(upload, format)
+    return import_dataset(name=name, text=text, format=file_format, path=upload.name, user=user, **fields)
+
+
+def decoded_upload(upload, format: str) -> tuple[str, str]:
+    """An upload's text and format, or a ServiceError on `file`: over the size cap, not UTF-8, format unknown."""
     from theorem_data.formats import guess_format
 
     cap = settings.BURNQED_UPLOAD_MAX_BYTES
@@ -152,4 +178,4 @@ def import_upload(*, upload, name: str, format: str = "auto", user=None, **field
         file_format = format if format != "auto" else guess_format(upload.name, text)
     except DataFileError as exc:
         raise ServiceError(str(exc), field="file") from None
-    return import_dataset(name=name, text=text, format=file_format, path=upload.name, user=user, **fields)
+    return text, file_format

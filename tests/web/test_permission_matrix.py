@@ -15,7 +15,7 @@ from burnqed_web.asgi import application
 from burnqed_web.routing import websocket_urlpatterns
 from iterations.models import Iteration
 from jobs.models import Artifact
-from prover.models import Run, TheoremResult
+from prover.models import ImportJob, Run, TheoremResult
 from prover.services import import_dataset, launch_run
 from tests.web.test_realtime import session_headers
 from training.models import TrainingRun
@@ -35,7 +35,8 @@ def objects(researcher):
     artifact = Artifact.objects.create(kind=Artifact.Kind.TRAJECTORIES, name="t", path="/nowhere/t.parquet")
     iteration = Iteration.objects.create(name="i", owner=researcher)
     result = TheoremResult.objects.filter(run=run).first()
-    return {"dataset": dataset.pk, "theorem": result.theorem_id, "run": run.pk, "result": result.pk,
+    imported = ImportJob.objects.create(name="i", file_name="f.jsonl", file_format="lean-workbook", size_bytes=1)
+    return {"import": imported.pk, "dataset": dataset.pk, "theorem": result.theorem_id, "run": run.pk, "result": result.pk,
             "training-run": training.pk, "training": training.pk, "artifact": artifact.pk, "iteration": iteration.pk}
 
 
@@ -55,7 +56,7 @@ def _filled(path: str, objects: dict) -> str:
     """`/api/runs/{id}/...` with the id of a run; the collection names the kind."""
     kind = re.match(r"/api/([a-z-]+)/", path).group(1).removesuffix("s").replace("theorem-result", "result")
     kinds = {"dataset": "dataset", "theorem": "theorem", "run": "run", "result": "result", "training-run": "training-run",
-             "artifact": "artifact", "iteration": "iteration"}
+             "artifact": "artifact", "iteration": "iteration", "import": "import"}
     return path.replace("{id}", str(objects[kinds[kind]]))
 
 
@@ -144,7 +145,7 @@ def test_the_page_matrix(viewer, researcher, admin_user, objects):
 
 
 def _ws_routes(objects) -> list[str]:
-    ids = {"runs": "run", "training": "training", "iterations": "iteration"}
+    ids = {"runs": "run", "training": "training", "iterations": "iteration", "imports": "import"}
     urls = []
     for entry in websocket_urlpatterns:
         route = str(entry.pattern)
@@ -175,4 +176,5 @@ def _objects_for_ws(researcher) -> dict:
     run = Run.objects.create(name="r", owner=researcher, dataset=import_dataset(
         name="ws", text=EASY, format="minif2f-lean4").dataset)
     return {"run": run.pk, "training": TrainingRun.objects.create(kind="sft", config={}, owner=researcher).pk,
-            "iteration": Iteration.objects.create(name="i", owner=researcher).pk}
+            "iteration": Iteration.objects.create(name="i", owner=researcher).pk,
+            "import": ImportJob.objects.create(name="i", file_name="f", file_format="lean-workbook", size_bytes=1).pk}
