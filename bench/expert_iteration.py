@@ -1,6 +1,7 @@
-"""Expert iteration on the embedded stack, with one command: N iterations of the chain (search, SFT on the
-harvested proofs plus seed SFT data, EBMs on the trajectories, held-out evals LLM-only and LLM+EBM, embedding
-probes), through the iterations app's services, then a report table.
+"""Expert iteration on the embedded stack, with one command: N iterations of the chain (search, joint SFT + EBM
+training (or `--policy-training sft`) on the harvested proofs plus seed SFT data, decoupled EBMs on the
+trajectories, held-out evals LLM-only and LLM+EBM in configs A, B and C, embedding probes), through the
+iterations app's services, then a report table and hybrid search against pass@N with the last policy.
 
     python bench/expert_iteration.py [--iterations 3] [--name embedded] [--ship]
     python bench/expert_iteration.py --tiny        # a tiny random model and three statements: a smoke test
@@ -12,7 +13,8 @@ and imports data/embedded/ as two datasets. --ship copies the last iteration's a
 data/embedded/model/, where the demo finds them.
 
 Sizes (the defaults) are chosen so that 3 iterations fit a few hours on 2 CPU cores: 100 training theorems
-searched at 8 nodes each, 60 held-out theorems evaluated at 8 nodes, 150 SFT steps, 300 EBM steps.
+searched at 8 nodes each, 60 held-out theorems evaluated at 8 nodes, 150 policy steps, 300 EBM steps, and
+pass@8 of 128-token samples against hybrid search at the same tokens.
 Memory: SFT of SmolLM2-135M in fp32 on CPU peaks around 2-3 GB (docs/sft-memory.md); the server ~1 GB.
 Results are minilean results, not Lean results.
 """
@@ -37,14 +39,22 @@ FULL = {
     "train_limit": 100, "eval_limit": 60, "max_nodes": 8, "num_candidates": 4, "max_tactic_tokens": 48,
     "sft": {"max_steps": 150, "batch_size": 4, "grad_accum": 2, "learning_rate": 2e-4, "max_length": 512,
             "eval_every": 0, "log_every": 10},
+    # Joint: the SFT settings above plus a small contrastive batch (each sample embeds 1 + K + 1 states).
+    "joint": {"max_steps": 150, "batch_size": 4, "contrastive_batch_size": 4, "negatives": 3, "lr_lora": 2e-4,
+              "max_length": 512, "embed_max_length": 256, "lora_r": 32, "lora_alpha": 64, "log_every": 10},
     "ebm": {"steps": 300, "batch_size": 16, "log_every": 10, "eval_every": 100},
+    # Hybrid against pass@N on the held-out theorems with the last policy: N samples of this many tokens.
+    "samples": 8, "sample_tokens": 128,
 }
 TINY = {
     "train_probes": ["constructor"],  # `constructor` then `linarith` twice: proof paths with states at depth >= 2
     "train_limit": 3, "eval_limit": 3, "max_nodes": 6, "num_candidates": 2, "max_tactic_tokens": 8,
     "sft": {"max_steps": 2, "batch_size": 2, "grad_accum": 1, "max_length": 512, "eval_every": 0, "log_every": 1,
             "lora_r": 4, "lora_alpha": 8},
+    "joint": {"max_steps": 2, "batch_size": 2, "contrastive_batch_size": 2, "negatives": 1, "max_length": 512,
+              "embed_max_length": 128, "lora_r": 4, "lora_alpha": 8, "log_every": 1, "temperature_check_every": 1},
     "ebm": {"steps": 2, "batch_size": 2, "log_every": 1, "eval_every": 1, "temperature_check_every": 1},
+    "samples": 2, "sample_tokens": 8,
 }
 # Training statements the probe tactics prove (`intros`, then `linarith` or `constructor <;> linarith`): --tiny's search finds proofs even with a random policy.
 TINY_TRAIN = ("algebra_absxm1pabsxpabsxp1eqxp2_0leqxleq1", "mathd_algebra_44", "mathd_algebra_400")
@@ -59,6 +69,7 @@ SIZE_OPTIONS = {
     "nodes": ("", "max_nodes", "node budget per theorem"),
     "sft_steps": ("sft", "max_steps", "SFT optimizer steps per iteration"),
     "ebm_steps": ("ebm", "steps", "EBM steps per EBM"),
+    "samples": ("", "samples", "pass@N's N in the hybrid against pass@N comparison"),
 }
 
 
@@ -68,6 +79,8 @@ def sizes(args: argparse.Namespace) -> dict:
     for option, (section, key, _) in SIZE_OPTIONS.items():
         if (value := getattr(args, option)) is not None:
             (chosen[section] if section else chosen)[key] = value
+            if key == "max_steps":  # one count of policy steps, whichever loop trains the policy
+                chosen["joint"][key] = value
     return chosen
 
 
@@ -161,19 +174,22 @@ def wait_for_health(url: str, children: list[subprocess.Popen], timeout_s: float
     raise SystemExit(f"{url} did not answer within {timeout_s:.0f} s")
 
 
-def iteration_config(sizes: dict, train: str, heldout: str, policy_url: str, model_path: str) -> dict:
+def iteration_config(sizes: dict, train: str, heldout: str, policy_url: str, model_path: str,
+                     policy_training: str) -> dict:
     """Iteration 0's settings: the base model (no seed data, so no training), evaluated and searching the training
-    theorems with probe tactics; `drive` adds seed SFT data from iteration 1 on."""
+    theorems with probe tactics; `drive` adds seed SFT data from iteration 1 on. Config C (the jointly trained
+    head) exists only when the policy trains jointly."""
     search = {"strategy": "best_first", "max_nodes": sizes["max_nodes"], "num_candidates": sizes["num_candidates"],
               "max_tactic_tokens": sizes["max_tactic_tokens"], "timeout_s": 120}
     return {
-        "train_dataset": train, "eval_dataset": heldout, "policy_training": "sft", "configs": ["A", "B"],
+        "train_dataset": train, "eval_dataset": heldout, "policy_training": policy_training,
+        "configs": ["A", "B", "C"] if policy_training == "joint" else ["A", "B"],
         "model_path": model_path, "seed_data": [],
         "search": search, "train_search": {**search, "probe_tactics": TRAIN_PROBES + sizes.get("train_probes", [])},
         # Two theorems at a time: their /generate requests share the server's decode batches.
         "run": {"policy_url": policy_url, "encoder_url": policy_url, "lean": "minilean", "lean_workers": 2,
                 "concurrency": 2, "chunk_size": 50},
-        "sft": sizes["sft"], "ebm": sizes["ebm"],
+        "sft": sizes["sft"], "joint": sizes["joint"], "ebm": sizes["ebm"],
     }
 
 
@@ -260,13 +276,13 @@ def report(chain: list) -> str:
     from iterations.selectors import iteration_figures
     from iterations.targets import PROBE_METRICS
 
-    header = ["iteration", "LLM-only", "LLM+EBM", "A", "B", *PROBE_METRICS]
+    header = ["iteration", "LLM-only", "LLM+EBM", "A", "B", "C", *PROBE_METRICS]
     rows = [header]
     for iteration in chain:
         figures = iteration_figures(iteration)
         rows.append([str(iteration.number), _cell(figures["llm"]),
                      _cell(figures["ebm"]) + (f" ({figures['ebm'].source})" if figures["ebm"].source else ""),
-                     _cell(figures["A"]), _cell(figures["B"]), *(_cell(figures[key]) for key in PROBE_METRICS)])
+                     *(_cell(figures[config]) for config in "ABC"), *(_cell(figures[key]) for key in PROBE_METRICS)])
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     lines.append("")
@@ -277,6 +293,55 @@ def report(chain: list) -> str:
             wall = (step.finished_at - step.started_at).total_seconds() if step.started_at and step.finished_at else None
             parts.append(f"{step.name} {wall:.0f}" if wall is not None else f"{step.name} {step.status}")
         lines.append(f"  iteration {iteration.number}: " + ", ".join(parts))
+    return "\n".join(lines)
+
+
+def strategy_searches(sizes: dict) -> dict[str, dict]:
+    """Hybrid search and pass@N with the same generated-token allowance per theorem: pass@N draws N samples
+    of `sample_tokens` from the root; hybrid spends at most as much (checked between rounds, so it may overrun
+    by a round, which the equal-compute rule then leaves out: docs/comparison.md)."""
+    n, tokens = sizes["samples"], sizes["sample_tokens"]
+    return {
+        "hybrid": {"strategy": "hybrid", "max_tokens": n * tokens, "num_proofs": max(1, n // 2),
+                   "min_proofs": 1, "max_proof_tokens": tokens, "min_proof_tokens": max(1, tokens // 2),
+                   "timeout_s": 120},
+        "pass_at_n": {"strategy": "pass_at_n", "pass_n": n, "pass_max_tokens": tokens, "timeout_s": 120},
+    }
+
+
+def compare_strategies(chain: list, config: dict, sizes: dict, poll_s: float) -> str:
+    """The last iteration's policy on the held-out theorems, probe tactics off: hybrid against pass@N, compared
+    at equal generated tokens and at equal nodes by the project's one comparison rule. Resumable: a run of the
+    same name that succeeded is reused."""
+    from django.contrib.auth import get_user_model
+
+    from iterations.launching import policy_of
+    from prover.engine.comparison import format_comparison
+    from prover.models import Run
+    from prover.services import launch_run
+    from prover.services.comparison import compare_runs
+
+    user = get_user_model().objects.get(username="expert-iteration")
+    last = chain[-1]
+    adapter = policy_of(last)
+    runs = {}
+    for strategy, search in strategy_searches(sizes).items():
+        name = f"{chain[0].name} · {strategy} with iteration {last.number}'s policy"
+        run = Run.objects.filter(name=name, status="succeeded").first() or launch_run(user=user, name=name, config={
+            **config["run"], "dataset": config["eval_dataset"], "search": search,
+            "adapter": adapter.path if adapter else ""})
+        while not run.finished:
+            time.sleep(poll_s)
+            run.refresh_from_db()
+        if run.status != "succeeded":
+            return f"hybrid against pass@N: the {strategy} run {run.pk} {run.status}: {run.error}"
+        runs[strategy] = run
+    hybrid, pass_at_n = runs["hybrid"], runs["pass_at_n"]
+    n, tokens = sizes["samples"], sizes["sample_tokens"]
+    lines = [f"hybrid against pass@{n} ({tokens} tokens a sample), iteration {last.number}'s policy, held-out, "
+             f"probes off: hybrid {hybrid.theorems_proved}/{hybrid.theorems_total} with {hybrid.tokens} tokens, "
+             f"pass@{n} {pass_at_n.theorems_proved}/{pass_at_n.theorems_total} with {pass_at_n.tokens} tokens",
+             *("  " + line for line in format_comparison(compare_runs(hybrid, pass_at_n), ("hybrid", f"pass@{n}")))]
     return "\n".join(lines)
 
 
@@ -306,12 +371,18 @@ def policy_check(chain: list, problems: int) -> str:
 
 
 def ship(chain: list) -> None:
-    """The last iteration's adapter and its config-B EBM head into data/embedded/model/ (for the demo)."""
+    """The last iteration's adapter and the better of its heads on its own embeddings (B, the decoupled EBM, or
+    C, the joint one; B on a tie) into data/embedded/model/ (for the demo)."""
     from iterations import plan as steps
     from iterations.launching import _output, policy_of
+    from iterations.selectors import iteration_figures
 
     last = chain[-1]
-    for folder, artifact in (("adapter", policy_of(last)), ("ebm", _output(last, steps.EBM_B, "head"))):
+    figures = iteration_figures(last)
+    heads = {"B": _output(last, steps.EBM_B, "head"), "C": _output(last, steps.TRAIN_POLICY, "head")}
+    best = max((config for config in "BC" if heads[config] is not None),
+               key=lambda config: (figures[config].value or 0.0, config == "B"), default="B")
+    for folder, artifact in (("adapter", policy_of(last)), ("ebm", heads[best])):
         if artifact is None:
             print(f"nothing to ship as {folder}: the last iteration has none")
             continue
@@ -329,6 +400,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-worker", action="store_true", help="a Celery worker is already running")
     parser.add_argument("--policy-url", default="", help="a running policy + /encode server (else one is started)")
     parser.add_argument("--port", type=int, default=0, help="port of the server it starts (default 30090, tiny 30091)")
+    parser.add_argument("--policy-training", choices=("joint", "sft"), default="joint",
+                        help="joint: SFT + EBM through one LoRA (configs A, B and C); sft: LoRA SFT (A and B)")
     parser.add_argument("--ship", action="store_true", help="copy the final adapter and EBM to data/embedded/model/")
     parser.add_argument("--poll", type=float, default=2.0, help="seconds between advances")
     for option, (_, _, help) in SIZE_OPTIONS.items():
@@ -372,12 +445,13 @@ def main(argv: list[str] | None = None) -> int:
             from prover.serving.embedded_model import ensure_embedded_model
 
             model_dir = ensure_embedded_model()
-        config = iteration_config(chosen, train, heldout, policy_url, str(model_dir))
+        config = iteration_config(chosen, train, heldout, policy_url, str(model_dir), args.policy_training)
         name = args.name or ("embedded-tiny" if args.tiny else "embedded")
         chain = drive(name, args.iterations, config, seed, args.poll)
         remeasure(chain, args.poll)
         print()
         print(report(chain))
+        print(compare_strategies(chain, config, chosen, args.poll))
         print(policy_check(chain, problems=10 if args.tiny else 100))
         print(f"\ntotal wall time of this invocation: {time.monotonic() - started:.0f} s (minilean results)")
         if args.ship:

@@ -13,7 +13,7 @@ from tests.conftest import child_env, consumers_paused
 from tests.faults.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-COLUMNS = ["iteration", "LLM-only", "LLM+EBM", "A", "B", "centroid_l2", "linear_probe_acc", "rank1_d4"]
+COLUMNS = ["iteration", "LLM-only", "LLM+EBM", "A", "B", "C", "centroid_l2", "linear_probe_acc", "rank1_d4"]
 FRACTION = re.compile(r"^\d+/3$")
 NUMBER = re.compile(r"^-?\d+\.\d{3}$")
 
@@ -51,12 +51,12 @@ def test_tiny_expert_iteration_produces_every_figure_of_the_table(tmp_path, rese
     assert [row[0] for row in rows] == ["0", "1", "2"], done.stdout[-3000:]
     base, *trained = rows
     assert FRACTION.match(base[1]), base  # the base model's held-out proof rate, probes off
-    assert NUMBER.match(base[5]), base  # its embeddings on the probe set
+    assert NUMBER.match(base[6]), base  # its embeddings on the probe set
     for row in trained:
         assert len(row) == len(COLUMNS), row
-        llm, ebm, a, b, centroid, probe_acc, rank1 = row[1:]
-        assert FRACTION.match(llm) and FRACTION.match(a) and FRACTION.match(b), row
-        assert re.match(r"^\d+/3 \([AB]\)$", ebm), row  # the better EBM config, named
+        llm, ebm, a, b, c, centroid, probe_acc, rank1 = row[1:]
+        assert all(FRACTION.match(rate) for rate in (llm, a, b, c)), row  # c: the jointly trained head
+        assert re.match(r"^\d+/3 \([ABC]\)$", ebm), row  # the better EBM config, named
         assert NUMBER.match(centroid), row
         for figure in (probe_acc, rank1):  # three statements rarely give enough states: then the reason shows
             assert NUMBER.match(figure) or figure.startswith("n/a: "), row
@@ -66,5 +66,9 @@ def test_tiny_expert_iteration_produces_every_figure_of_the_table(tmp_path, rese
     walls = [line for line in done.stdout.splitlines() if line.strip().startswith("iteration ") and ":" in line]
     assert len(walls) == 3, done.stdout[-2000:]
     for line in walls[1:]:  # every step of a training iteration, with its wall time in seconds
-        for step in ("train_policy", "ebm_a", "ebm_b", "eval_llm", "eval_a", "eval_b", "search", "probes"):
+        for step in ("train_policy", "ebm_a", "ebm_b", "eval_llm", "eval_a", "eval_b", "eval_c", "search", "probes"):
             assert re.search(rf"\b{step} \d+\b", line), line
+    # hybrid against pass@N with the last policy, at equal generated tokens, by the one comparison rule
+    strategies = done.stdout[done.stdout.index("hybrid against pass@2"):].splitlines()
+    assert re.search(r"hybrid \d+/3 with \d+ tokens, pass@2 \d+/3 with \d+ tokens", strategies[0]), strategies[0]
+    assert re.search(r"at <= \d+ generated tokens per theorem: hybrid \d+/3 .* pass@2 \d+/3", strategies[1]), strategies
