@@ -18,7 +18,7 @@ from ..poly import Atoms, PolyTooLarge, add, const, mul, scale
 from ..ratfun import coefficient_lcm, to_ratfun
 from ..semantics import NotEvaluable, evaluate
 from ..simp import Simplifier
-from ..terms import FALSE, RAT, REAL, TRUE, Cmp, Conn, Term, free_vars
+from ..terms import FALSE, RAT, REAL, TRUE, Cmp, Conn, Op, Term, free_vars
 from .args import split_list, split_location
 from .decision import _sign as sign_of
 from .engine import Context, TacticError, tactic
@@ -37,10 +37,12 @@ def _discharger(facts: list[Term]):
     return discharge
 
 
-def clear_denominators(p: Term, facts: list[Term]) -> Term | None:
-    """The proposition with denominators cleared, or None when field_simp would leave it unchanged."""
+def clear_denominators(p: Term, facts: list[Term], cross_inequalities: bool = True) -> Term | None:
+    """The proposition with denominators cleared, or None when field_simp would leave it unchanged. Without
+    `cross_inequalities` (the simp-based field_simp before 2025) an inequality only has each side combined into
+    one fraction."""
     if isinstance(p, Conn) and p.op == "not" and isinstance(p.args[0], Cmp) and p.args[0].op == "=":
-        inner = clear_denominators(p.args[0], facts)
+        inner = clear_denominators(p.args[0], facts, cross_inequalities)
         return None if inner is None else Conn("not", (inner,))
     if not (isinstance(p, Cmp) and p.op in ("=", "≠", "<", "≤", ">", "≥") and p.lhs.ty in (RAT, REAL)):
         return None
@@ -48,6 +50,8 @@ def clear_denominators(p: Term, facts: list[Term]) -> Term | None:
     discharge = _discharger(facts)
     try:
         left, right = to_ratfun(p.lhs, atoms, discharge), to_ratfun(p.rhs, atoms, discharge)
+        if p.op not in ("=", "≠") and not cross_inequalities:
+            return _combined_sides(p, left, right, atoms)
         if p.op not in ("=", "≠") and not (left.positive and right.positive):
             return None  # an inequality may only be multiplied by positive denominators
         lhs, rhs = mul(left.num, right.den), mul(right.num, left.den)
@@ -69,6 +73,24 @@ def clear_denominators(p: Term, facts: list[Term]) -> Term | None:
         except NotEvaluable:
             return new
     return new
+
+
+def _fraction_term(r, atoms: Atoms, ty: str) -> Term:
+    """`N / D` as a term, numeral fractions cleared from both; `N` alone when `D` is 1."""
+    factor = Fraction(coefficient_lcm(r.num, r.den))
+    num_poly, den_poly = scale(r.num, factor), scale(r.den, factor)
+    if den_poly == const(1):
+        return _poly_term(num_poly, atoms, ty)
+    return Op("/", (_poly_term(num_poly or const(0), atoms, ty), _poly_term(den_poly, atoms, ty)), ty)
+
+
+def _combined_sides(p: Cmp, left, right, atoms: Atoms) -> Term | None:
+    """The simp-based field_simp on `<`/`≤`: each side becomes one fraction `N / D` (the cleared denominators
+    are nonzero, so each side keeps its value); nothing is cross-multiplied."""
+    if not (left.cleared or right.cleared):
+        return None
+    ty = p.lhs.ty
+    return Cmp(p.op, _fraction_term(left, atoms, ty), _fraction_term(right, atoms, ty))
 
 
 def _facts_of(goal: Goal, items: list[str], ctx: Context) -> list[Term]:
@@ -102,7 +124,7 @@ def field_simp(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
         usable = [f for f in facts if f is not own]
         q = Simplifier("simp", [r for r in rules if own is None or r.name not in _names_of(goal, own)], usable,
                        defaults=False).run(p)
-        cleared = clear_denominators(q, usable)
+        cleared = clear_denominators(q, usable, cross_inequalities=ctx.mathlib >= 2025)
         return q if cleared is None else cleared
 
     hyps = list(goal.hyps)
