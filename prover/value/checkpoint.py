@@ -1,15 +1,19 @@
 """Energy-head checkpoints: a safetensors file of tensors plus a JSON config, in one directory.
 
 The config travels twice: as `energy_head_config.json` for people and tools, and inside the safetensors
-metadata so that a weights file moved next to the wrong JSON is caught. Both files are written to a
-temporary name and renamed, so a crash never leaves a half-written checkpoint that looks complete.
+metadata so that a weights file moved next to the wrong JSON is caught.
+
+Every checkpoint of the project (this head, a LoRA adapter, a joint run's both) is written through
+`write_checkpoint_folder`: all its files into a staging folder first, then renamed over the old ones, so a crash
+or a full disk never leaves a half-written checkpoint that looks complete, nor damages the previous one.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,27 +30,84 @@ CHECKPOINT_FORMAT = "burnqed.goal_conditioned_energy_head"
 CHECKPOINT_VERSION = 1
 
 
-def _atomic_write(path: Path, write: Callable[[str], object]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
+STAGING_DIRNAME = ".staging.tmp"
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+def write_checkpoint_folder(folder: str | os.PathLike, write: Callable[[Path], object]) -> Path:
+    """Replace the checkpoint in `folder` as a whole: `write(staging)` puts every file of the new one in a staging
+    folder inside `folder` (the same filesystem), and only when all are written is each renamed over its namesake.
+
+    When writing fails (the disk is full) the previous checkpoint stays as it was, the staging folder is removed so
+    it does not hold the space, and the error is an OSError naming the file (or the checkpoint folder, when the
+    error does not say which file). The renames need no space. Files of `folder` the new checkpoint lacks (an
+    earlier step's checkpoint folder, say) are left alone. Returns `folder`."""
+    folder = Path(folder)
+    staging = folder / STAGING_DIRNAME
     try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)  # what a killed writer left
+        staging.mkdir()
+        write(staging)
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        error = _io_error(exc)
+        if error is None:
+            raise
+        where = folder
+        if error.filename and Path(error.filename).is_relative_to(staging):
+            where = folder / Path(error.filename).relative_to(staging)
+        elif error.filename:
+            where = Path(error.filename)
+        raise OSError(error.errno, error.strerror or str(error), str(where)) from exc
+    _move_into(staging, folder)
+    staging.rmdir()
+    return folder
+
+
+def _move_into(source: Path, target: Path) -> None:
+    for entry in sorted(source.iterdir()):
+        if entry.is_dir() and not entry.is_symlink():
+            (target / entry.name).mkdir(exist_ok=True)
+            _move_into(entry, target / entry.name)
+            entry.rmdir()
+        else:
+            os.replace(entry, target / entry.name)
+
+
+def _io_error(exc: BaseException) -> OSError | None:
+    """The I/O error behind `exc`: an OSError, or safetensors' own error, which carries the errno only in its text."""
+    if isinstance(exc, OSError):
+        return exc
+    if isinstance(exc, SafetensorError) and (found := _OS_ERROR.search(str(exc))):
+        number = int(found.group(1))
+        return OSError(number, os.strerror(number))
+    return None
+
+
+def save_tensors(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str] | None = None) -> None:
+    """safetensors' save_file, whose I/O failures become OSErrors naming `path` (use inside a staging folder)."""
+    try:
+        save_file(tensors, str(path), metadata=metadata)
+    except SafetensorError as exc:
+        if (error := _io_error(exc)) is None:
+            raise
+        raise OSError(error.errno, error.strerror, str(path)) from exc
 
 
 def save_energy_head(head: GoalConditionedEnergyHead, directory: str | os.PathLike) -> Path:
-    """Write `head` to `directory` (created if needed); returns the directory."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write `head` to `directory` (created if needed; an older checkpoint there is replaced as a whole)."""
+    return write_checkpoint_folder(directory, lambda staging: write_energy_head_files(head, staging))
+
+
+def write_energy_head_files(head: GoalConditionedEnergyHead, staging: Path) -> None:
+    """The head's two files into `staging`, for a caller that stages more files with them (its training meta)."""
     document = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "config": head.config.to_dict()}
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     tensors = {name: t.detach().to("cpu").contiguous().clone() for name, t in head.state_dict().items()}
-    _atomic_write(directory / WEIGHTS_FILENAME, lambda tmp: save_file(tensors, tmp, metadata={"config": text}))
-    _atomic_write(directory / CONFIG_FILENAME, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-    return directory
+    staging.mkdir(parents=True, exist_ok=True)
+    save_tensors(tensors, staging / WEIGHTS_FILENAME, metadata={"config": text})
+    (staging / CONFIG_FILENAME).write_text(text, encoding="utf-8")
 
 
 def read_energy_head_config(directory: str | os.PathLike) -> EnergyHeadConfig:

@@ -29,8 +29,9 @@ from pathlib import Path
 
 import torch
 
+from prover.engine.trajectory import write_atomically
 from prover.serving.device_memory import peak_memory_mb
-from prover.value.checkpoint import save_energy_head
+from prover.value.checkpoint import write_checkpoint_folder, write_energy_head_files
 from prover.value.energy_head import EnergyHeadConfig, GoalConditionedEnergyHead
 from prover.value.losses import info_nce_loss
 from prover.value.monitoring import (
@@ -198,11 +199,14 @@ def _probe_set(trajectories, samples: SampleConfig):
         return None  # nothing to probe (e.g. no deep states of both labels); training goes on
 
 
+def _meta_text(meta: dict) -> str:
+    return json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
 def _write_meta(directory: Path, meta: dict) -> None:
+    """The meta of a run that stopped without a checkpoint (cancelled, temperature pinned)."""
     directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / (META_FILENAME + ".tmp")
-    tmp.write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, directory / META_FILENAME)
+    write_atomically(directory / META_FILENAME, lambda tmp: tmp.write_text(_meta_text(meta), encoding="utf-8"))
 
 
 def train_energy_head(
@@ -300,9 +304,11 @@ def train_energy_head(
         }
 
     def save(directory: Path, stop_reason: str, steps_done: int) -> Path:
-        save_energy_head(head, directory)
-        _write_meta(directory, meta(stop_reason, steps_done))
-        return directory
+        def write(staging: Path) -> None:  # head and meta replace the previous ones together
+            write_energy_head_files(head, staging)
+            (staging / META_FILENAME).write_text(_meta_text(meta(stop_reason, steps_done)), encoding="utf-8")
+
+        return write_checkpoint_folder(directory, write)
 
     pinned_since: int | None = None
     step = 0

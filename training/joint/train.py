@@ -24,7 +24,6 @@ suggestion lambda = 0.3 and an SFT loss > 0.5 with lambda = 0.03 (flags only: th
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
@@ -49,6 +48,7 @@ from training.sft.train import (
     build_lora_model,
     length_bucketed_order,
     lr_factor,
+    write_json,
 )
 
 META_FILE = "training_meta.json"
@@ -182,13 +182,6 @@ class _Cancelled(Exception):
     pass
 
 
-def _write_json(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)
-
-
 def train_joint(config: JointConfig, *, on_metric: MetricCallback | None = None, cancel: Any = None,
                 log: Callable[[str], None] | None = None) -> JointResult:
     """Train as `config` says; the adapter goes to output_dir and the head to output_dir/ebm_head."""
@@ -197,7 +190,7 @@ def train_joint(config: JointConfig, *, on_metric: MetricCallback | None = None,
     from transformers import AutoTokenizer
 
     from prover.serving.model_loading import pad_token_id
-    from prover.value.checkpoint import load_energy_head, save_energy_head
+    from prover.value.checkpoint import load_energy_head, write_checkpoint_folder, write_energy_head_files
     from prover.value.energy_head import EnergyHeadConfig, GoalConditionedEnergyHead
     from prover.value.losses import info_nce_loss
     from prover.value.monitoring import TemperatureHealth, energy_gap, rank_accuracy, temperature_health
@@ -427,10 +420,7 @@ def train_joint(config: JointConfig, *, on_metric: MetricCallback | None = None,
         warm_checks(step)
 
     out = Path(config.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
     head_dir = out / HEAD_DIR
-    save_energy_head(head.eval(), head_dir)
     meta = {
         "kind": "joint", "status": status, "steps": step, "max_steps": config.max_steps,
         "base_model": str(Path(config.model_path).resolve()),
@@ -444,6 +434,12 @@ def train_joint(config: JointConfig, *, on_metric: MetricCallback | None = None,
         "device": device, "dtype": dtype, "dtype_reason": dtype_reason, "peak_memory_mb": peak_memory_mb(device),
         "config": asdict(config), "versions": _versions(), "started_at": started, "finished_at": time.time(),
     }
-    _write_json(out / META_FILE, meta)
-    _write_json(head_dir / META_FILE, {**meta, "kind": "ebm", "trained_with": "joint", "adapter": str(out)})
+
+    def write(staging: Path) -> None:  # adapter, head and metas replace the previous ones together
+        model.save_pretrained(staging)
+        write_energy_head_files(head.eval(), staging / HEAD_DIR)
+        write_json(staging / META_FILE, meta)
+        write_json(staging / HEAD_DIR / META_FILE, {**meta, "kind": "ebm", "trained_with": "joint", "adapter": str(out)})
+
+    write_checkpoint_folder(out, write)
     return JointResult(status=status, steps=step, output_dir=str(out), head_dir=str(head_dir), meta=meta, final=final)

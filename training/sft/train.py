@@ -280,10 +280,8 @@ def evaluate(model, items: Sequence[TokenizedExample], *, batch_size: int, pad_i
     return total / count if count else None
 
 
-def _write_json(path: Path, payload: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+def write_json(path: Path, payload: dict) -> None:
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
 
 
 def build_lora_model(config, device: str, torch_dtype):
@@ -504,8 +502,6 @@ def train_sft(
         leave(workers)
         return SFTResult(status=status, steps=step, output_dir=str(out), final_train_loss=last_train,
                          final_val_loss=last_val, meta={})
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
     meta = {
         "kind": "lora-sft",
         "status": status,
@@ -536,7 +532,13 @@ def train_sft(
         "versions": _versions(),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    _write_json(out / META_FILE, meta)
+    from prover.value.checkpoint import write_checkpoint_folder
+
+    def write(staging: Path) -> None:  # the adapter and its meta replace the previous ones together
+        model.save_pretrained(staging)
+        write_json(staging / META_FILE, meta)
+
+    write_checkpoint_folder(out, write)
     leave(workers)
     return SFTResult(status=status, steps=step, output_dir=str(out), final_train_loss=last_train,
                      final_val_loss=last_val, meta=meta)
