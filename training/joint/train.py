@@ -324,21 +324,23 @@ def train_joint(config: JointConfig, *, on_metric: MetricCallback | None = None,
             sft_batch = next_sft_batch()
             chosen = [samples.train[sample_rng.randrange(len(samples.train))] for _ in range(config.contrastive_batch_size)]
             grad_texts, detached_texts, grad_index, detached_index = contrastive_rows(chosen)
-            embed_rows = token_ids(grad_texts)
-            ids, mask = padded([item.input_ids for item in sft_batch] + embed_rows)
-            n_sft = len(sft_batch)
-            labels = torch.full((n_sft, ids.shape[1]), IGNORE_INDEX, dtype=torch.long)
+            sft_ids, sft_mask = padded([item.input_ids for item in sft_batch])
+            embed_ids, embed_mask = padded(token_ids(grad_texts))
+            labels = torch.full(sft_ids.shape, IGNORE_INDEX, dtype=torch.long)
             for row, item in enumerate(sft_batch):
                 labels[row, :len(item.labels)] = torch.tensor(item.labels, dtype=torch.long)
             labels = labels.to(device)
-            # One forward for both streams. Rows are right-padded and attention is causal, so no real token
-            # sees a pad: the mask is only needed for pooling (and leaving it out keeps SDPA's causal kernel).
-            hidden = decoder(input_ids=ids).last_hidden_state
+            # One forward per stream, each padded to its own longest row: proof states are short and SFT
+            # sequences long, and one batch padded to the SFT length kept every state at that length with its
+            # gradients (22 GB on a CPU at 4 SFT rows of 512 and 4 contrastive samples, before it was split).
+            # Rows are right-padded and attention is causal, so no real token sees a pad: the mask is only
+            # needed for pooling (and leaving it out keeps SDPA's causal kernel).
+            hidden = decoder(input_ids=sft_ids).last_hidden_state
             shift = labels[:, 1:]
             labelled = shift != IGNORE_INDEX
-            logits = lm_head(hidden[:n_sft, :-1][labelled]).float()
+            logits = lm_head(hidden[:, :-1][labelled]).float()
             sft_loss = F.cross_entropy(logits, shift[labelled]) if bool(labelled.any()) else hidden.sum() * 0.0
-            z_grad = pooled(hidden[n_sft:], mask[n_sft:])
+            z_grad = pooled(decoder(input_ids=embed_ids).last_hidden_state, embed_mask)
             if detached_texts:
                 with torch.no_grad():
                     d_ids, d_mask = padded(token_ids(detached_texts))
@@ -375,7 +377,8 @@ def train_joint(config: JointConfig, *, on_metric: MetricCallback | None = None,
             window["sft"] += float(sft_loss.detach())
             window["nce"] += float(nce.detach())
             window["n"] += 1
-            window["tokens"] += int(mask.sum()) + (int(d_mask.sum()) if detached_texts else 0)
+            window["tokens"] += (int(sft_mask.sum()) + int(embed_mask.sum())
+                                 + (int(d_mask.sum()) if detached_texts else 0))
             if step % config.log_every == 0 or step == config.max_steps:
                 elapsed = max(time.perf_counter() - window_start, 1e-9)
                 mean_sft, mean_nce = window["sft"] / window["n"], window["nce"] / window["n"]
