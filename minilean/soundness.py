@@ -298,7 +298,10 @@ def scripts(problem: Problem, rng: random.Random, count: int) -> list[str]:
         "simp [Finset.sum_Icc_succ_top]", "decide", "norm_num [Nat.gcd]", f"nlinarith [hf {x}, hf 0]",
         f"induction' {x} with n ih <;> simp_all", f"cases {x} <;> simp_all",
     ]
-    return rng.sample(pool, min(count, len(pool)))
+    # one conversion script besides the sample, picked without the generator (so the sample stays as it was)
+    conv = [f"conv => lhs; rw [{h}]", f"conv_lhs => rw [{h}]\n  norm_num", f"conv_rhs => rw [← {h}]\n  ring",
+            "conv => rhs; rw [mul_comm]", f"conv => lhs; rw [{h}]\n  linarith"]
+    return rng.sample(pool, min(count, len(pool))) + [conv[(len(hyps) + len(vs) + len(x)) % len(conv)]]
 
 
 # ------------------------------------------------------------------------------------------------ z3 oracle
@@ -523,6 +526,9 @@ class Report:
                 f"counterexamples: {len(self.counterexamples)}"]
 
 
+ERAS = (2025, 2024, 2023)
+
+
 def search(problems: int, seed: int = 0, scripts_per_problem: int = 14, solver_ms: int = 1000,
            z3_ms: int = 2000, deadline_s: float | None = None, extra_scripts: Sequence[str] = ()) -> Report:
     """`extra_scripts` run on every problem besides the generated ones: e.g. the tactics a trained policy emits
@@ -542,9 +548,11 @@ def search(problems: int, seed: int = 0, scripts_per_problem: int = 14, solver_m
         verdict: tuple[str, dict | None] | None = None
         for script in [*scripts(problem, rng, scripts_per_problem), *extra_scripts]:
             report.scripts += 1
+            # the rules of older Lean/Mathlib eras (the real proofs are replayed with them) are searched too
+            era = ERAS[report.scripts % len(ERAS)]
             try:
                 messages, _, used_sorry = check_declaration(f"theorem t {statement} := by\n  {script}",
-                                                            solver_ms=solver_ms)
+                                                            solver_ms=solver_ms, mathlib=era)
             except RecursionError:
                 continue
             if used_sorry or any(sev == "error" for sev, _, _ in messages):
@@ -560,6 +568,6 @@ def search(problems: int, seed: int = 0, scripts_per_problem: int = 14, solver_m
             elif verdict[0] == "grid":
                 report.grid_only += 1
             else:
-                report.counterexamples.append((statement, script, verdict[1] or {}))
+                report.counterexamples.append((statement, f"{script}  -- with --mathlib {era}", verdict[1] or {}))
     report.seconds = time.monotonic() - started
     return report

@@ -5,6 +5,7 @@ from . import (  # noqa: F401  (registration)
     calc,
     casts,
     context,
+    conv,
     debug,
     decision,
     field_simp,

@@ -45,6 +45,9 @@ _PREFIX_COMBINATORS = {"try": "try", "all_goals": "all_goals", "any_goals": "any
                        "focus": "focus"}
 
 
+CONV_WORDS = frozenset({"conv", "conv_lhs", "conv_rhs"})
+
+
 def split_top(text: str, sep: str) -> list[str]:
     """Split at `sep` outside brackets."""
     parts, depth, start, i = [], 0, 0, 0
@@ -184,6 +187,11 @@ def _line(text: str, lineno: int, indent: int, nested: list) -> list:
                              _block(nested))
             return seq
         raise ParseError("unexpected 'by' block", lineno, indent)
+    if text.split(None, 1)[0] in CONV_WORDS and "=>" in text:
+        # `conv => lhs; rw [h]` and its indented block: the conversion sequence is the tactic's argument
+        word = text.split(None, 1)[0]
+        body = "\n".join([text[len(word):].strip()] + [t for _, t, _ in nested])
+        return [Atomic(word, body, lineno, indent)]
     if nested and text.rstrip().endswith("=>"):
         raise ParseError("unsupported syntax: pattern-matching alternatives", lineno, indent)
     seq = _line_seq(text, lineno, indent)
