@@ -87,11 +87,12 @@ def _strip_comment(line: str) -> str:
 
 
 def _join_continuations(lines: list[tuple[int, str, int]]) -> list[tuple[int, str, int]]:
-    """A line inside open brackets, or one starting with `<;>`, continues the previous line."""
+    """A line inside open brackets, one starting with `<;>`, or one after a line ending in `<;>`, continues the
+    previous line."""
     out: list[list] = []
     depth = 0
     for indent, text, lineno in lines:
-        if out and (depth > 0 or text.startswith("<;>")):
+        if out and (depth > 0 or text.startswith("<;>") or out[-1][1].endswith("<;>")):
             out[-1][1] += " " + text
         else:
             out.append([indent, text, lineno])

@@ -395,6 +395,11 @@ def _take_one(cursor: _Cursor, *, decompose: bool) -> list[str]:
     if stripped in _BLOCK_COMBINATORS and _body_follows(cursor, indent):
         # `all_goals` alone on its line runs the indented tactics below it, as one block
         return [_block_tactic(stripped, _take_block_body(cursor, indent))]
+    if stripped in _BLOCK_COMBINATORS and cursor.next_nonblank(cursor.pos + 1) is not None:
+        # a bare `all_goals` whose next line is not deeper: Lean's tactic sequence after it starts at that
+        # line and takes every later line at that line's column, so the rest of the block is its body
+        following = cursor.next_nonblank(cursor.pos + 1)
+        return [_block_tactic(stripped, _take_block_body(cursor, _indent(lines[following]) - 1))]
     if _is_block_opener(stripped) or stripped.startswith("match "):
         body = _take_block_body(cursor, indent)
         subgoal = _typed_have_subgoal(stripped) if decompose and len(body) > 1 else None

@@ -29,3 +29,11 @@ def test_all_goals_block_leaves_what_it_cannot_close():
 
 def test_all_goals_block_does_not_close_a_false_goal():
     assert not proves("(x : ℝ) (h : x > 2) : x > 1 ∧ x < 2", "constructor\n  all_goals\n    linarith")
+
+
+def test_a_line_ending_in_then_continues_on_the_next_line():
+    # the lines of a chain at one column, as in an `all_goals` body: `t <;>` then `s` is `t <;> s`
+    nodes = parse_script("constructor <;>\nnorm_num <;>\nlinarith\nrfl")
+    assert len(nodes) == 2
+    assert run("∀ (x : ℝ) (h : x > 2), x > 1 ∧ x + 1 > 2", "intro x h\nconstructor <;>\nnorm_num <;>\nlinarith") == []
+    assert not proves("(x : ℝ) (h : x > 2) : x > 1 ∧ x < 2", "constructor <;>\n  linarith")

@@ -228,6 +228,16 @@ PROOF_CASES = [
         ["constructor", "all_goals\n  norm_num\n  linarith", "exact h"],
         id="all-goals-block",
     ),
+    pytest.param(
+        "  refine' ⟨_, _⟩\n  all_goals\n  linarith [h₀, h₁]\n  <;> linarith",
+        ["refine' ⟨_, _⟩", "all_goals\n  linarith [h₀, h₁]\n  <;> linarith"],
+        id="all-goals-body-at-same-column",
+    ),
+    pytest.param(
+        "  interval_cases n <;> simp_all\n  all_goals\n norm_num at h₁",
+        ["interval_cases n <;> simp_all", "all_goals\n  norm_num at h₁"],
+        id="all-goals-body-at-lower-column",
+    ),
     pytest.param("·\nintro h\n·\nexact h", ["intro h", "exact h"], id="bare-focus-dots"),
     pytest.param("· intro h\n· exact h", ["intro h", "exact h"], id="bullet-cdot"),
     pytest.param("∙ simp\n∙ ring", ["simp", "ring"], id="bullet-operator"),
