@@ -212,8 +212,8 @@ def run_check(paths: list[str] | None = None, proofs_folder: str = "data/proofs"
           f"({100 * done / max(1, total):.1f}%)  [{time.monotonic() - t0:.0f} s]")
     for source, (n, k) in sorted(by_source.items()):
         print(f"     {source:20s} {k}/{n} ({100 * k / max(1, n):.1f}%)")
-    print(f"   replays in which a rule of the proofs' Lean/Mathlib era applied (norm_num without progress; 2023: rfl "
-          f"after rw and simp's decide on closed goals): {era_rules}")
+    print(f"   replays in which a rule of the proofs' Lean/Mathlib era applied (norm_num without progress, field_simp "
+          f"not cross-multiplying inequalities; 2023: rfl after rw and simp's decide on closed goals): {era_rules}")
     print("   most common failing tactics: " + ", ".join(f"{w} {n}" for w, n in failures.most_common(12)))
 
     t0 = time.monotonic()

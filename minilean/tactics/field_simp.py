@@ -125,6 +125,8 @@ def field_simp(goal: Goal, node: Atomic, ctx: Context) -> list[Goal]:
         q = Simplifier("simp", [r for r in rules if own is None or r.name not in _names_of(goal, own)], usable,
                        defaults=False).run(p)
         cleared = clear_denominators(q, usable, cross_inequalities=ctx.mathlib >= 2025)
+        if ctx.mathlib < 2025 and cleared is not None and cleared != clear_denominators(q, usable):
+            ctx.era_rule_used = True  # the pre-2025 field_simp left an inequality uncrossed (docs: field_simp)
         return q if cleared is None else cleared
 
     hyps = list(goal.hyps)

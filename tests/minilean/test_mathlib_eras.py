@@ -48,3 +48,18 @@ def test_2024_field_simp_keeps_a_false_inequality_false():
     for proof in ("field_simp", "field_simp\n  rw [div_le_div_iff (by positivity) (by positivity)]\n  nlinarith",
                   "field_simp\n  nlinarith", "field_simp\n  positivity"):
         assert not proves("(x y : ℝ) (hx : 0 < x) (hy : 0 < y) : 1 / x + 1 / y ≤ 2 / y", proof, mathlib=2024)
+
+
+def test_the_pre_2025_field_simp_rule_is_counted_as_an_era_rule():
+    from minilean.elab import Elaborator
+    from minilean.goals import Goal
+    from minilean.parser import parse_term
+    from minilean.tactics import Context, parse_script, run_seq
+
+    goal = Goal(Elaborator().prop(parse_term("∀ (x y : ℝ), 0 < x → 0 < y → 1 / x + 1 / y ≤ 3 / y")))
+    ctx = Context(mathlib=2024)
+    run_seq(parse_script("intro x y hx hy\nfield_simp"), [goal], ctx)
+    assert ctx.era_rule_used
+    ctx = Context(mathlib=2025)
+    run_seq(parse_script("intro x y hx hy\nfield_simp"), [goal], ctx)
+    assert not ctx.era_rule_used
