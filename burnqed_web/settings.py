@@ -136,6 +136,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": env.int("BURNQED_BROKER_RESTORE_EVERY_S", default=30),
     "unacked_restore_throttle": 1,
 }
+# A task that ends while Redis restarts waits for it to store its result: otherwise the result, and with it the
+# chord's count of finished chunks, is lost and the run's finishing task never fires (docs/deployment.md).
+CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
+CELERY_RESULT_BACKEND_MAX_RETRIES = 20  # backoff up to 10 s each: a few minutes, then the task fails loudly
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -2,11 +2,15 @@
 
 Sequence numbers come from one Redis counter per job, so frames from every worker of a job are numbered
 without gaps; a browser that sees a gap re-syncs from the API. A frame is sent only after the transaction
-that wrote the rows it describes has committed (`send_frame` defers itself to the commit). Redis keys are
+that wrote the rows it describes has committed (`send_frame` defers itself to the commit). A frame that cannot
+be sent (Redis restarting or unreachable) is dropped, never raised into the job that committed its rows, and
+leaves a gap the browser can see: the next frame this process sends to that job skips one number (frames are
+numbered by Redis, so a frame lost before it got its number would otherwise leave no trace). Redis keys are
 named by the job's UUID, not its id: ids restart when a database is reset, and a stale counter or cancel flag
 must never attach itself to a new job.
 """
 
+import logging
 from functools import cache
 from typing import NamedTuple
 
@@ -15,6 +19,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+
+log = logging.getLogger(__name__)
 
 
 class JobChannel(NamedTuple):
@@ -56,10 +62,25 @@ def send_frame(channel: JobChannel, kind: str, payload: dict) -> None:
     transaction.on_commit(lambda: _send_now(channel, kind, payload))
 
 
-def _send_now(channel: JobChannel, kind: str, payload: dict) -> int:
-    seq = int(redis_client().incr(channel.redis_key("seq")))
+# Seq keys of the jobs whose last frame from this process was lost before it got its number.
+_lost_unnumbered: set[str] = set()
+
+
+def _send_now(channel: JobChannel, kind: str, payload: dict) -> int | None:
+    """Number and send one frame; the number it got, or None when Redis could not be reached."""
+    key = channel.redis_key("seq")
+    try:
+        seq = int(redis_client().incr(key, 2 if key in _lost_unnumbered else 1))
+    except (redis.RedisError, OSError) as exc:
+        _lost_unnumbered.add(key)
+        log.warning("frame %r of %s not sent (%s): the browser re-syncs at the next one", kind, channel.group, exc)
+        return None
+    _lost_unnumbered.discard(key)
     frame = {"type": FRAME_TYPE, "seq": seq, "kind": kind, "payload": payload}
-    async_to_sync(get_channel_layer().group_send)(channel.group, frame)
+    try:
+        async_to_sync(get_channel_layer().group_send)(channel.group, frame)
+    except (redis.RedisError, OSError) as exc:  # numbered, so the next frame shows the gap
+        log.warning("frame %s of %s not sent (%s)", seq, channel.group, exc)
     return seq
 
 

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 
+import redis
 from django.conf import settings
 from django.utils import timezone
 
@@ -39,8 +40,11 @@ class CancelPoll:
     def __call__(self) -> bool:
         now = time.monotonic()
         if not self._value and now >= self._next:
-            self._value = live.cancel_requested(self.channel)
             self._next = now + self.every
+            try:
+                self._value = live.cancel_requested(self.channel)
+            except redis.RedisError as exc:  # Redis restarting: search on, ask again at the next poll
+                log.warning("run %s: cancel flag unreadable (%s)", self.channel.id, exc)
         return self._value
 
 
