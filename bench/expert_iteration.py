@@ -39,7 +39,8 @@ FULL = {
     "train_limit": 100, "eval_limit": 60, "max_nodes": 8, "num_candidates": 4, "max_tactic_tokens": 48,
     "sft": {"max_steps": 150, "batch_size": 4, "grad_accum": 2, "learning_rate": 2e-4, "max_length": 512,
             "eval_every": 0, "log_every": 10},
-    # Joint: the SFT settings above plus a small contrastive batch (each sample embeds 1 + K + 1 states).
+    # Joint: the SFT settings above plus a small contrastive batch (each sample embeds 1 + K + 1 states); on a CPU
+    # the loop checkpoints activations (about 4 GB and 24 s a step here: docs/joint-training.md).
     "joint": {"max_steps": 150, "batch_size": 4, "contrastive_batch_size": 4, "negatives": 3, "lr_lora": 2e-4,
               "max_length": 512, "embed_max_length": 256, "lora_r": 32, "lora_alpha": 64, "log_every": 10},
     "ebm": {"steps": 300, "batch_size": 16, "log_every": 10, "eval_every": 100},

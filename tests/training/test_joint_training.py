@@ -55,6 +55,8 @@ def test_adapter_and_head_are_saved_separately(trained):
     assert (out / HEAD_DIR / "energy_head.safetensors").is_file()
     meta = json.loads((out / META_FILE).read_text())
     assert meta["kind"] == "joint" and meta["steps"] == 40 and meta["head_dir"] == str(out / HEAD_DIR)
+    # Left unset, activations are checkpointed on a CPU (the contrastive rows would otherwise fill its RAM).
+    assert config.gradient_checkpointing is None and meta["config"]["gradient_checkpointing"] is True
     assert json.loads((out / HEAD_DIR / META_FILE).read_text())["adapter"] == str(out)
 
 

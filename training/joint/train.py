@@ -29,7 +29,7 @@ import os
 import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +111,9 @@ class JointConfig:
     seed: int = 42
     device: str | None = None
     dtype: str | None = None
-    gradient_checkpointing: bool = False
+    # None: on for a CPU, off on CUDA. On a CPU the contrastive stream's activations live in the machine's RAM and
+    # grow with every state row (docs/training.md#joint-training-memory-on-a-cpu).
+    gradient_checkpointing: bool | None = None
     quant: str = "none"  # "nf4": the base in 4-bit (bitsandbytes, CUDA only), as SFT's QLoRA
 
     def sft_view(self) -> SFTConfig:
@@ -122,7 +124,7 @@ class JointConfig:
             warmup_steps=self.warmup_steps, max_grad_norm=self.max_grad_norm, lora_r=self.lora_r,
             lora_alpha=self.lora_alpha, lora_dropout=self.lora_dropout, target_modules=self.target_modules,
             max_length=self.max_length, val_fraction=self.val_fraction, log_every=self.log_every, seed=self.seed,
-            device=self.device, dtype=self.dtype, gradient_checkpointing=self.gradient_checkpointing,
+            device=self.device, dtype=self.dtype, gradient_checkpointing=bool(self.gradient_checkpointing),
             init_adapter=self.init_adapter, quant=self.quant)
 
     def validate(self) -> JointConfig:
@@ -214,6 +216,8 @@ def train_joint(config: JointConfig, *, on_metric: MetricCallback | None = None,
     say = log or (lambda message: None)
     sft = config.sft_view()
     device, dtype, dtype_reason = _resolve_device(sft)
+    if config.gradient_checkpointing is None:
+        config = replace(config, gradient_checkpointing=device == "cpu")
     random.seed(config.seed)
     torch.manual_seed(config.seed)
 
