@@ -112,7 +112,7 @@ class JointConfig:
     device: str | None = None
     dtype: str | None = None
     # None: on for a CPU, off on CUDA. On a CPU the contrastive stream's activations live in the machine's RAM and
-    # grow with every state row (docs/training.md#joint-training-memory-on-a-cpu).
+    # grow with every state row (docs/joint-training.md#joint-training-memory-on-a-cpu).
     gradient_checkpointing: bool | None = None
     quant: str = "none"  # "nf4": the base in 4-bit (bitsandbytes, CUDA only), as SFT's QLoRA
 
