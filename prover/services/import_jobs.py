@@ -18,6 +18,7 @@ from jobs.errors import ServiceError
 from jobs.lifecycle import Heartbeat, claim, settle
 from jobs.models import FINISHED, JobStatus
 from jobs.roles import can_launch
+from prover.engine.trajectory import write_atomically
 
 from ..models import ImportJob
 from .datasets import check_new_name, decoded_upload, import_dataset
@@ -55,12 +56,9 @@ def queue_import(*, upload, name: str, format: str = "auto", user=None, **fields
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    partial = path.with_suffix(".tmp")
     try:
-        partial.write_bytes(data)
-        partial.replace(path)
+        write_atomically(path, lambda partial: partial.write_bytes(data))
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise ServiceError(f"the upload could not be saved for its import ({exc})", field="file") from None
 
 
