@@ -231,7 +231,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", help="'embedded', a model folder, or nothing for a random SmolLM2-shaped Llama")
     parser.add_argument("--dtype", choices=["bf16", "fp32"], help="the server's dtype (default: its own choice)")
-    parser.add_argument("--engine", choices=["auto", "fused", "transformers"], default="auto")
+    parser.add_argument("--engine", choices=["auto", "llamacpp", "fused", "transformers"], default="auto")
     parser.add_argument("--new-tokens", type=int, default=32)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--encode-texts", type=int, default=64)

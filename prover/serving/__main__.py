@@ -10,6 +10,7 @@ import sys
 import threading
 
 from prover.serving.generation import LOGPROB_MODES
+from prover.serving.llama_cpp_runner import DEFAULT_KV_CELLS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,11 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--engine",
-        choices=["auto", "fused", "transformers"],
+        choices=["auto", "llamacpp", "fused", "transformers"],
         default="auto",
-        help="auto: the fused Llama engine on CPU for plain Llama models, transformers otherwise "
-        "(docs/serving-engine.md)",
+        help="auto: on CPU, llama.cpp for a model that came from a GGUF file (the embedded one) when llama-cpp-python "
+        "is installed, else the fused Llama engine for plain Llama models; transformers otherwise "
+        "(docs/serving-engine.md, docs/llama-cpp-engine.md)",
     )
+    parser.add_argument("--kv-cells", type=int, default=DEFAULT_KV_CELLS,
+                        help="llama.cpp engine: KV cache cells shared by all decoding rows (a row's prompt counts "
+                        "once however many samples share it; SmolLM2-135M: 23 KB a cell)")
     parser.add_argument("--device", help="torch device; default cuda when available, else cpu")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=30000, help="0 picks a free port (printed on startup)")
@@ -118,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             quantize=args.quantize,
             context_length=args.context_length,
             engine=args.engine,
+            kv_cells=args.kv_cells,
         )
     except (ModelLoadError, EmbeddedModelError) as error:
         print(f"prover.serving: error: {error}", file=sys.stderr, flush=True)
@@ -138,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     def load_adapter(folder: str):
         return load_model(model_path, dtype=args.dtype, device=args.device, adapter=folder, quantize=args.quantize,
-                          context_length=args.context_length, engine=args.engine)
+                          context_length=args.context_length, engine=args.engine, kv_cells=args.kv_cells)
 
     server = InferenceServer(loaded, options, load_adapter=load_adapter if args.max_loras > 0 else None,
                              max_loras=max(args.max_loras, 1), lora_roots=args.lora_root)

@@ -122,3 +122,26 @@ def ensure_embedded_model(cache_root: Path | None = None, *, dtype: str = "bf16"
     if is_converted(folder):
         return folder
     return ensure_converted(find_embedded_gguf(), folder, dtype=dtype)
+
+
+def source_gguf(folder: str | Path) -> Path | None:
+    """The GGUF file a converted folder was made from (the embedded model's Q4_1 file), if it is still there."""
+    marker = Path(folder) / MARKER
+    if not marker.exists():
+        return None
+    source = Path(json.loads(marker.read_text(encoding="utf-8")).get("source", ""))
+    return source if source.is_file() else None
+
+
+def exported_gguf(folder: str | Path, cache_root: Path | None = None) -> Path:
+    """An f32 GGUF export of the plain Llama in `folder`, made once into the model cache (named by the folder's
+    path and its weights' size and time, so a retrained folder gets a new file)."""
+    import hashlib
+
+    from prover.serving.gguf_files import write_llama_gguf
+
+    folder = Path(folder).resolve()
+    weights = (folder / "model.safetensors").stat()
+    key = hashlib.sha256(f"{folder}|{weights.st_size}|{weights.st_mtime_ns}".encode()).hexdigest()[:32]
+    target = (cache_root or default_cache_root()) / "gguf" / f"{folder.name}-{key}.gguf"
+    return target if target.exists() else write_llama_gguf(folder, target)

@@ -1,5 +1,6 @@
 """Load the one backbone the server shares between /generate and /encode: dtype, device, nf4, LoRA adapter,
-and the engine that runs it (`fused_llama.FusedLlama` for plain Llama models, else `TransformersRunner`)."""
+and the engine that runs it (`llama_cpp_runner.LlamaCppRunner` or `fused_llama.FusedLlama` for plain Llama
+models on a CPU, else `TransformersRunner`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
-ENGINES = ("auto", "fused", "transformers")
+ENGINES = ("auto", "llamacpp", "fused", "transformers")
 
 
 class ModelLoadError(RuntimeError):
@@ -30,7 +31,7 @@ class LoadedModel:
     info: dict = field(default_factory=dict)
     dtype_reason: str = ""
     engine: str = "transformers"
-    runner: Any = None  # FusedLlama or TransformersRunner: what every forward of the server goes through
+    runner: Any = None  # LlamaCppRunner, FusedLlama or TransformersRunner: what every forward goes through
 
     @property
     def hidden_size(self) -> int:
@@ -75,12 +76,15 @@ def load_model(
     quantize: str | None = None,
     context_length: int | None = None,
     engine: str = "auto",
+    kv_cells: int | None = None,
 ) -> LoadedModel:
     """Load tokenizer + causal LM ready for inference (eval mode, no grad), optionally with nf4 and a LoRA adapter.
 
     `dtype` None picks what the device computes natively (`precision.choose_dtype`). `engine` "auto" runs
-    plain Llama models on CPU through `FusedLlama` and everything else (nf4, CUDA, other architectures)
-    through transformers; "fused" insists (an error if the model is not a plain Llama), "transformers" opts out.
+    plain Llama models on CPU through llama.cpp when it is installed and the model came from a GGUF file (the
+    embedded model), else through `FusedLlama`, and everything else (nf4, CUDA, other architectures) through
+    transformers; "llamacpp" and "fused" insist (an error if the model is not a plain Llama; llamacpp exports
+    an f32 GGUF of a folder that has none), "transformers" opts out.
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -134,7 +138,7 @@ def load_model(
     # 2.13, transformers 5.24: 107 vs 197 tok/s at batch 32 on the SmolLM2-135M shape; cause not pinned down).
     model.eval()
 
-    runner, engine_used = _engine(model, engine, device)
+    runner, engine_used = _engine(model, engine, device, model_path=model_path, adapter=adapter, kv_cells=kv_cells)
     config = (model.get_base_model() if hasattr(model, "get_base_model") else model).config
     model_limit = int(getattr(config, "max_position_embeddings", 2048) or 2048)
     return LoadedModel(
@@ -153,25 +157,54 @@ def load_model(
     )
 
 
-def _engine(model, engine: str, device: str):
-    """The runner for `model`: fused where it applies and is wanted, else transformers (see load_model)."""
+def _engine(model, engine: str, device: str, *, model_path: Path, adapter=None, kv_cells=None):
+    """The runner for `model`: llama.cpp or fused where they apply and are wanted, else transformers."""
     from prover.serving.fused_llama import FusedLlama
+    from prover.serving.llama_cpp_runner import llama_cpp_available
     from prover.serving.transformers_runner import TransformersRunner
 
     fits = FusedLlama.supports(model)
-    if engine == "fused" and not fits:
+    if engine in ("fused", "llamacpp") and not fits:
         raise ModelLoadError(
-            "--engine fused runs plain Llama models without quantization or unmerged adapters; "
+            f"--engine {engine} runs plain Llama models without quantization or unmerged adapters; "
             f"this one is {getattr(model.config, 'model_type', type(model).__name__)!r}"
             + (" with an unmerged adapter" if hasattr(model, "peft_config") else "")
             + (" quantized" if getattr(model, "hf_quantizer", None) is not None else "")
             + "; use --engine transformers"
         )
+    cpu = not device.startswith("cuda")
+    if engine == "llamacpp" and not cpu:
+        raise ModelLoadError("--engine llamacpp runs on the CPU only here (this build has no CUDA backend)")
+    if engine == "llamacpp" and not llama_cpp_available():
+        raise ModelLoadError("--engine llamacpp needs llama-cpp-python, which is not installed: bin/_venv.sh builds "
+                             "it (docs/llama-cpp-engine.md), or pip install llama-cpp-python")
+    from prover.serving.embedded_model import source_gguf
+
+    if engine == "llamacpp" or (engine == "auto" and fits and cpu and llama_cpp_available()
+                                and source_gguf(model_path) is not None):
+        return _llama_cpp_runner(FusedLlama(model), model_path, adapter, kv_cells), "llamacpp"
     # On CUDA transformers' kernels are what the GPU path was measured with (bf16 / nf4); the fused engine's
     # gain is in CPU dispatch overhead, so auto keeps CUDA on transformers.
-    if engine == "fused" or (engine == "auto" and fits and not device.startswith("cuda")):
+    if engine == "fused" or (engine == "auto" and fits and cpu):
         return FusedLlama(model), "fused"
     return TransformersRunner(model), "transformers"
+
+
+def _llama_cpp_runner(encoder, model_path: Path, adapter, kv_cells):
+    """llama.cpp over the folder's source GGUF (or an f32 export of it) and the adapter as a GGUF LoRA."""
+    import json
+
+    from prover.serving.embedded_model import exported_gguf, source_gguf
+    from prover.serving.gguf_files import GGUFExportError, lora_gguf
+    from prover.serving.llama_cpp_runner import DEFAULT_KV_CELLS, LlamaCppError, LlamaCppModel, LlamaCppRunner
+
+    config = json.loads((model_path / "config.json").read_text(encoding="utf-8"))
+    try:
+        gguf = source_gguf(model_path) or exported_gguf(model_path)
+        lora = lora_gguf(adapter, config) if adapter is not None else None
+        return LlamaCppRunner(LlamaCppModel(gguf, lora_path=lora, kv_cells=kv_cells or DEFAULT_KV_CELLS), encoder)
+    except (GGUFExportError, LlamaCppError) as error:
+        raise ModelLoadError(f"--engine llamacpp cannot serve {model_path}: {error}") from error
 
 
 def pad_token_id(tokenizer) -> int:

@@ -332,6 +332,7 @@ class InferenceServer:
                 "dtype": loaded.dtype,
                 "dtype_reason": loaded.dtype_reason,
                 "engine": loaded.engine,
+                **({"llama_cpp": loaded.runner.llama.describe()} if loaded.engine == "llamacpp" else {}),
                 "device": loaded.device,
                 "cpu": self.cpu_info,
                 "adapter": loaded.adapter,

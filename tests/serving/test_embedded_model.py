@@ -14,8 +14,8 @@ from prover.serving.embedded_model import (
     find_embedded_gguf,
     is_converted,
 )
+from prover.serving.gguf_files import write_llama_gguf
 from tests.serving.conftest import start_server, stop_server
-from tests.serving.tiny_gguf import write_tiny_gguf
 
 LEAN = "theorem t (x : ℝ) (h₀ : 0 < x) : ∀ n : ℕ, x ^ n > 0 ∧ ¬(x = 0) := by\n  ⊢ ⟨h₀, h₀⟩"
 
@@ -27,7 +27,7 @@ def test_gguf_is_found_without_importing_the_package():
 
 @pytest.fixture(scope="module")
 def tiny_gguf(tiny_model_dir, tmp_path_factory):
-    return write_tiny_gguf(tiny_model_dir, tmp_path_factory.mktemp("gguf") / "tiny.gguf")
+    return write_llama_gguf(tiny_model_dir, tmp_path_factory.mktemp("gguf") / "tiny.gguf")
 
 
 def test_gguf_conversion_reproduces_the_model_and_tokenizer_exactly(tiny_gguf, tiny_model, tmp_path):
