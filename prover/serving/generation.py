@@ -72,9 +72,11 @@ def eos_token_ids(loaded: LoadedModel) -> set[int]:
     return ids
 
 
-# Top-p/top-k filtering first looks at this many most likely tokens: a trained model's nucleus almost always
-# fits, and a top-k of 512 costs a few ms where sorting a 50k-100k vocabulary costs tens of ms per batch.
-_CANDIDATES = 512
+# Top-p/top-k filtering first looks at the most likely tokens only, widening the look when a row's nucleus
+# does not fit: a trained model's nucleus almost always fits in 512, a top-k of 512 costs a few ms, and sorting a
+# 50k-100k vocabulary costs tens of ms per batch (a flat distribution at T=0.8 needed the wider look in about half
+# the steps of the embedded model's decode).
+_CANDIDATES = (512, 4096)
 
 
 def _filtered_sample(
@@ -87,19 +89,21 @@ def _filtered_sample(
     """
     vocab = probs.shape[-1]
     chosen = torch.empty(probs.shape[0], dtype=torch.long, device=probs.device)
-    k = min(vocab, _CANDIDATES)
-    values, ids = probs.topk(k, dim=-1)
-    mass_before = values.cumsum(dim=-1) - values
-    # The filtered set lies among the k candidates when the k-th one is already cut by top-p or top-k.
-    fits = (top_ks <= k) | (mass_before[:, -1] > top_ps)
-    if not bool(fits.all()):
-        rest = (~fits).nonzero().squeeze(1)
-        values_all, ids_all = probs[rest].sort(dim=-1, descending=True)
-        rows = (values_all, ids_all, values_all.cumsum(dim=-1) - values_all)
-        chosen[rest] = _sample_sorted(*rows, top_ps[rest], top_ks[rest], generator)
-    if bool(fits.any()):
-        keep = fits.nonzero().squeeze(1)
-        chosen[keep] = _sample_sorted(values[keep], ids[keep], mass_before[keep], top_ps[keep], top_ks[keep], generator)
+    rest = torch.arange(probs.shape[0], device=probs.device)
+    for k in (*(min(vocab, c) for c in _CANDIDATES if c < vocab), vocab):
+        whole = k == vocab
+        values, ids = probs[rest].sort(dim=-1, descending=True) if whole else probs[rest].topk(k, dim=-1)
+        mass_before = values.cumsum(dim=-1) - values
+        # The filtered set lies among the k candidates when the k-th one is already cut by top-p or top-k.
+        fits = torch.ones_like(rest, dtype=torch.bool) if whole else (
+            (top_ks[rest] <= k) | (mass_before[:, -1] > top_ps[rest]))
+        if bool(fits.any()):
+            keep = fits.nonzero().squeeze(1)
+            rows = rest[keep]
+            chosen[rows] = _sample_sorted(values[keep], ids[keep], mass_before[keep], top_ps[rows], top_ks[rows], generator)
+        rest = rest[~fits]
+        if rest.numel() == 0:
+            break
     return chosen
 
 
@@ -125,9 +129,12 @@ def choose_next_tokens(
     scaled = logits / temperatures
     reported = torch.log_softmax(logits if logprob_mode == "original" else scaled, dim=-1)
 
-    chosen = torch.argmax(logits, dim=-1)
     vocab = logits.shape[-1]
     sampled = [i for i, p in enumerate(params) if not p.greedy]
+    if len(sampled) < len(params):
+        chosen = torch.argmax(logits, dim=-1)
+    else:  # every row samples: the argmax over the whole vocabulary would be thrown away
+        chosen = torch.zeros(logits.shape[0], dtype=torch.long, device=logits.device)
     unfiltered = {i for i in sampled if params[i].top_p >= 1.0 and (params[i].top_k == -1 or params[i].top_k >= vocab)}
     plain = sorted(unfiltered)
     filtered = [i for i in sampled if i not in unfiltered]
